@@ -1,0 +1,95 @@
+import { Decimal, formatDecimal } from './decimal.ts';
+
+/**
+ * Money is an integer amount in the currency's smallest unit (cents for USD), as Stripe keeps it.
+ * Amounts computed from decimal quantities and prices are rounded to the smallest unit exactly
+ * once, per line item, half away from zero ($6.1725 → $6.17, $0.005 → $0.01, -$0.005 → -$0.01).
+ */
+export interface Money {
+  /** Smallest currency unit; a safe integer. */
+  amount: number;
+  /** ISO 4217, lower case, as Stripe writes it. */
+  currency: string;
+}
+
+export class MoneyOverflowError extends Error {
+  constructor(value: string) {
+    super(`amount ${value} is beyond the range money amounts can carry`);
+    this.name = 'MoneyOverflowError';
+  }
+}
+
+/** Digits after the point of a currency's smallest unit: 2 for usd, 0 for jpy, 3 for kwd. */
+export function minorUnitDigits(currency: string): number {
+  return formatterFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+export function money(amount: number, currency: string): Money {
+  if (!Number.isSafeInteger(amount)) throw new MoneyOverflowError(String(amount));
+  return { amount, currency: currency.toLowerCase() };
+}
+
+/**
+ * Rounds an amount in major units (e.g. dollars, possibly with many decimals) to the smallest
+ * unit, half away from zero. The one place where a decimal becomes money.
+ */
+export function roundToMinorUnits(major: Decimal, currency: string): Money {
+  const minor = major.times(new Decimal(10).pow(minorUnitDigits(currency)));
+  // toDecimalPlaces(0, ROUND_HALF_UP) rounds half away from zero in decimal.js.
+  const rounded = minor.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+  return money(toSafeInteger(rounded), currency);
+}
+
+/** The amount in major units as an exact decimal ("49.00" for 4900 cents). */
+export function toMajorUnits(value: Money): Decimal {
+  return new Decimal(value.amount).dividedBy(new Decimal(10).pow(minorUnitDigits(value.currency)));
+}
+
+export function addMoney(a: Money, b: Money): Money {
+  if (a.currency !== b.currency) {
+    throw new Error(`cannot add ${a.currency} to ${b.currency}`);
+  }
+  return money(a.amount + b.amount, a.currency);
+}
+
+/** For people: "$49.00", "-$3.50", "€1,234.50". */
+export function formatMoney(value: Money): string {
+  const digits = minorUnitDigits(value.currency);
+  return formatterFor(value.currency).format(
+    toMajorUnits(value).toFixed(digits) as Intl.StringNumericLiteral,
+  );
+}
+
+/**
+ * A unit price for people, with as many decimals as it carries but at least the currency's:
+ * "$0.0003", "$0.12", "$5.00".
+ */
+export function formatUnitPrice(unitPrice: Decimal | string, currency: string): string {
+  const price = typeof unitPrice === 'string' ? new Decimal(unitPrice) : unitPrice;
+  const digits = Math.max(minorUnitDigits(currency), price.decimalPlaces());
+  return formatterFor(currency, digits).format(price.toFixed(digits) as Intl.StringNumericLiteral);
+}
+
+function toSafeInteger(value: Decimal): number {
+  const asNumber = value.toNumber();
+  if (!Number.isSafeInteger(asNumber)) throw new MoneyOverflowError(formatDecimal(value));
+  return asNumber;
+}
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatterFor(currency: string, fractionDigits?: number): Intl.NumberFormat {
+  const key = `${currency}:${fractionDigits ?? ''}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency: currency.toUpperCase(),
+      ...(fractionDigits === undefined
+        ? {}
+        : { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits }),
+    });
+    formatters.set(key, formatter);
+  }
+  return formatter;
+}

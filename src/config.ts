@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+/**
+ * The server's configuration: the only module that reads the environment. Every variable is
+ * parsed at start, every problem is reported at once, and the result is frozen.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const serverEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(4000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Upper bound of a GraphQL request body, in bytes. */
+  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /** How long a shutdown waits for in-flight requests before closing connections. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+});
+
+const graphqlEnv = z.object({
+  GRAPHQL_MAX_DEPTH: positiveInt.default(12),
+  GRAPHQL_MAX_COST: positiveInt.default(5000),
+  GRAPHQL_MAX_ALIASES: positiveInt.default(15),
+  GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+});
+
+const databaseEnv = z.object({
+  /** A Postgres server; unset means the embedded PGlite in DATA_DIR. */
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+});
+
+const authEnv = z.object({
+  /** Becomes an ADMIN key at start (for scripted setups and tests); never logged. */
+  BOOTSTRAP_ADMIN_KEY: z
+    .string()
+    .min(24, 'must be at least 24 characters: it is a platform admin secret')
+    .optional(),
+});
+
+const envSchema = z.object({
+  ...serverEnv.shape,
+  ...graphqlEnv.shape,
+  ...databaseEnv.shape,
+  ...authEnv.shape,
+});
+
+export type Env = Record<string, string | undefined>;
+
+function buildConfig(env: z.infer<typeof envSchema>) {
+  return {
+    server: {
+      env: env.NODE_ENV,
+      host: env.HOST,
+      port: env.PORT,
+      logLevel: env.LOG_LEVEL,
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    graphql: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+    },
+    database: env.DATABASE_URL
+      ? { driver: 'postgres' as const, url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
+      : { driver: 'pglite' as const, dataDir: env.DATA_DIR },
+    auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY },
+  };
+}
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment; throws a ConfigError that names every invalid variable. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  // An empty variable means "not set", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  return deepFreeze(buildConfig(parsed.data));
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Identifiers with a type prefix, as Stripe writes them ("org_01JF6..."): a 48-bit millisecond
+ * timestamp and 80 random bits in Crockford base32, so ids sort by creation time (which keeps
+ * cursor pagination by id stable) and tell what they point at when they show up in a log.
+ */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export type IdPrefix = 'org' | 'key' | 'plan' | 'sub';
+
+export function newId(prefix: IdPrefix, now: number = Date.now()): string {
+  let time = '';
+  let remaining = now;
+  for (let i = 0; i < 10; i++) {
+    time = CROCKFORD[remaining % 32] + time;
+    remaining = Math.floor(remaining / 32);
+  }
+  const random = randomBytes(16);
+  let tail = '';
+  for (let i = 0; i < 16; i++) tail += CROCKFORD[(random[i] ?? 0) % 32];
+  return `${prefix}_${time}${tail}`;
+}

@@ -1,0 +1,34 @@
+import { boolean, pgTable, text } from 'drizzle-orm/pg-core';
+import { instant, timestamps } from '../columns.ts';
+import { subscriptionStatus } from './enums.ts';
+import { organizations } from './organizations.ts';
+import { plans } from './plans.ts';
+
+/**
+ * The local record of an organization's subscription, one per organization. With Stripe
+ * configured it mirrors the Stripe subscription; without, it is the ledger's own truth.
+ */
+export const billingSubscriptions = pgTable('billing_subscriptions', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .unique()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  planId: text('plan_id')
+    .notNull()
+    .references(() => plans.id),
+  status: subscriptionStatus('status').notNull(),
+  /** Inclusive start of the period being billed now (UTC). */
+  currentPeriodStart: instant('current_period_start').notNull(),
+  /** Exclusive end: the 1st 00:00 UTC after the start. */
+  currentPeriodEnd: instant('current_period_end').notNull(),
+  trialEnd: instant('trial_end'),
+  cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
+  canceledAt: instant('canceled_at'),
+  /** A change scheduled for the end of the period (a downgrade, usually). */
+  pendingPlanId: text('pending_plan_id').references(() => plans.id),
+  stripeSubscriptionId: text('stripe_subscription_id').unique(),
+  ...timestamps,
+});
+
+export type BillingSubscriptionRow = typeof billingSubscriptions.$inferSelect;
