@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import { type DatabaseHandle, openDatabase } from './db/client.ts';
+import { prepareDatabase } from './db/migrate.ts';
+import { createGraphQLHandler, GRAPHQL_PATH } from './http/graphql.ts';
+import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
+import { healthz, readyz } from './http/health.ts';
+import { createHttpServer } from './http/server.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+export interface StartedApp {
+  url: string;
+  graphqlUrl: string;
+  port: number;
+  /** An ADMIN key made because the database had none; shown once, by the caller. */
+  generatedAdminKey?: string;
+}
+
+export interface App {
+  start(): Promise<StartedApp>;
+  stop(): Promise<void>;
+  readonly database: DatabaseHandle | undefined;
+  readonly log: Logger;
+}
+
+/**
+ * The composition root: opens and migrates the database, then serves GraphQL over HTTP and
+ * WebSocket and the REST sidecar on one port. `stop` stops accepting, lets in-flight requests
+ * finish (up to SHUTDOWN_TIMEOUT_MS), closes sockets, then the database.
+ */
+export function buildApp(config: Readonly<Config>, options: { log?: Logger } = {}): App {
+  const log = options.log ?? createLogger(config.server);
+  let database: DatabaseHandle | undefined;
+  let stopServing: (() => Promise<void>) | undefined;
+
+  return {
+    get database() {
+      return database;
+    },
+    log,
+    async start() {
+      database = await openDatabase(config.database);
+      const seeded = await prepareDatabase(database, {
+        bootstrapAdminKey: config.auth.bootstrapAdminKey,
+      });
+      log.info({ driver: database.driver, catalogSeeded: seeded.catalogSeeded }, 'database ready');
+
+      const { db } = database;
+      const yoga = createGraphQLHandler({ db, config, log });
+      const httpServer = createHttpServer({
+        yoga,
+        log,
+        maxBodyBytes: config.server.maxBodyBytes,
+        routes: [
+          { method: 'GET', path: '/healthz', handle: healthz },
+          { method: 'GET', path: '/readyz', handle: readyz(db, log) },
+        ],
+      });
+      const ws = attachGraphQLWebSocket({
+        httpServer,
+        yoga,
+        db,
+        log,
+        maxPayloadBytes: config.server.maxBodyBytes,
+      });
+
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.server.port, config.server.host, () => resolve());
+      });
+      const { port } = httpServer.address() as AddressInfo;
+      const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
+      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      log.info({ url: `${url}${GRAPHQL_PATH}` }, 'listening');
+
+      stopServing = async () => {
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        await ws.close();
+        // Keep-alive connections become idle as their last request finishes: close them then.
+        const drain = setInterval(() => httpServer.closeIdleConnections(), 50);
+        httpServer.closeIdleConnections();
+        const timeout = setTimeout(() => {
+          log.warn('shutdown timeout: closing the remaining connections');
+          httpServer.closeAllConnections();
+        }, config.server.shutdownTimeoutMs);
+        await closed;
+        clearInterval(drain);
+        clearTimeout(timeout);
+        await yoga.dispose();
+      };
+
+      return {
+        url,
+        graphqlUrl: `${url}${GRAPHQL_PATH}`,
+        port,
+        ...(seeded.generatedAdminKey ? { generatedAdminKey: seeded.generatedAdminKey } : {}),
+      };
+    },
+    async stop() {
+      await stopServing?.();
+      stopServing = undefined;
+      await database?.close();
+      database = undefined;
+      log.info('stopped');
+    },
+  };
+}

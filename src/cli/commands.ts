@@ -1,0 +1,70 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { formatMoney, money } from '../billing/money.ts';
+import type { RequestContext } from '../context.ts';
+import { NotFoundError } from '../errors.ts';
+import { createApiKey, createApiKeyInput, issueApiKey } from '../resolvers/api-keys.ts';
+import { listPlans } from '../resolvers/catalog.ts';
+import { createOrganization, createOrganizationInput } from '../resolvers/organizations.ts';
+import { parseInput } from '../validation.ts';
+
+type Options = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface Command {
+  usage: string;
+  options: ParseArgsOptionsConfig;
+  run(ctx: RequestContext, options: Options, print: (line: string) => void): Promise<void>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  'create-org': {
+    usage: '--name <name> [--email <billing e-mail>] [--plan <plan key>]   prints the OWNER key',
+    options: {
+      name: { type: 'string' },
+      email: { type: 'string' },
+      plan: { type: 'string' },
+    },
+    async run(ctx, options, print) {
+      const input = parseInput(createOrganizationInput, {
+        name: options.name,
+        billingEmail: options.email,
+        planKey: options.plan,
+      });
+      const { organization, ownerKey } = await createOrganization(ctx, input);
+      print(`organization ${organization.id} (${organization.name})`);
+      print(`OWNER key, shown once: ${ownerKey.secret}`);
+    },
+  },
+  'create-key': {
+    usage: '--role <OWNER|VIEWER|INGEST> --org <organization id> | --role ADMIN',
+    options: { role: { type: 'string' }, org: { type: 'string' } },
+    async run(ctx, options, print) {
+      if (options.role === 'ADMIN') {
+        const key = await issueApiKey(ctx.db, { role: 'ADMIN', organizationId: null });
+        print(`ADMIN key ${key.id}, shown once: ${key.secret}`);
+        return;
+      }
+      const input = parseInput(createApiKeyInput, {
+        organizationId: options.org,
+        role: options.role,
+      });
+      const key = await createApiKey(ctx, input).catch((error: unknown) => {
+        if (error instanceof NotFoundError)
+          throw new Error(`no organization ${input.organizationId}`);
+        throw error;
+      });
+      print(`${key.role} key ${key.id}, shown once: ${key.secret}`);
+    },
+  },
+  plans: {
+    usage: 'lists the plans on sale',
+    options: {},
+    async run(ctx, _options, print) {
+      for (const plan of await listPlans(ctx)) {
+        const price = formatMoney(money(plan.basePriceAmount, plan.currency));
+        print(
+          `${plan.key.padEnd(10)} ${plan.name.padEnd(10)} ${price}/${plan.interval.toLowerCase()}`,
+        );
+      }
+    },
+  },
+};

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode, type OperationResult } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { principalFromAuthorization } from '../auth/bearer.ts';
+import type { Principal } from '../context.ts';
+import type { Database } from '../db/client.ts';
+import type { Logger } from '../logger.ts';
+import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
+
+/**
+ * graphql-ws on the same port and path as HTTP GraphQL. The key is checked once, at
+ * connection_init (`connectionParams: { authorization: "Bearer <key>" }`); a socket without a
+ * valid key is closed with 4401. Each operation gets its context from Yoga's own factory, the
+ * same as over HTTP.
+ */
+export function attachGraphQLWebSocket(deps: {
+  httpServer: Server;
+  yoga: GraphQLHandler;
+  db: Database;
+  log: Logger;
+  maxPayloadBytes: number;
+}) {
+  const { httpServer, yoga, db, log } = deps;
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
+  httpServer.on('upgrade', (request, socket, head) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== GRAPHQL_PATH) {
+      socket.destroy();
+      return;
+    }
+    wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+  });
+
+  const principals = new WeakMap<object, Principal>();
+
+  const disposable = useServer<Record<string, unknown>>(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        const result = await principalFromAuthorization(db, ctx.connectionParams?.authorization);
+        if (!result.ok || !result.principal) {
+          ctx.extra.socket.close(
+            CloseCode.Unauthorized,
+            'Unauthorized: missing or invalid API key',
+          );
+          return false;
+        }
+        principals.set(ctx.extra.socket, result.principal);
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const principal = principals.get(ctx.extra.socket);
+        if (!principal) return [new GraphQLError('Unauthorized')];
+        const requestId = randomUUID();
+        const enveloped = yoga.getEnveloped({
+          principal,
+          requestId,
+          log: log.child({ requestId, transport: 'graphql-ws' }),
+          params: payload,
+        });
+        let document: ExecutionArgs['document'];
+        try {
+          document = enveloped.parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+      },
+    },
+    wsServer,
+  );
+
+  return {
+    /** Closes every socket (1001 going away) and stops the ws server. */
+    async close() {
+      for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
+      await disposable.dispose();
+    },
+  };
+}
+
+/** Yoga's enveloped execute/subscribe, carried to graphql-ws through rootValue. */
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => OperationResult;
+  subscribe: (args: ExecutionArgs) => OperationResult;
+}

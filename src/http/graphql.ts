@@ -1,0 +1,102 @@
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, useErrorHandler } from 'graphql-yoga';
+import { bearerProblem, principalFromAuthorization } from '../auth/bearer.ts';
+import type { Config } from '../config.ts';
+import type { Principal, RequestContext } from '../context.ts';
+import type { Database } from '../db/client.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { createLoaders } from '../resolvers/loaders.ts';
+import { unauthenticated } from '../schema/auth-errors.ts';
+import { schema } from '../schema/index.ts';
+import { armorPlugins } from './armor.ts';
+
+/**
+ * What the transport hands to Yoga. Over HTTP the principal is read from the request's
+ * Authorization header; graphql-ws authenticates once at connection_init and passes it in.
+ */
+export interface ServerContext {
+  requestId: string;
+  log: Logger;
+  principal?: Principal | null;
+}
+
+export const GRAPHQL_PATH = '/graphql';
+
+export function createGraphQLHandler(deps: {
+  db: Database;
+  config: Readonly<Config>;
+  log: Logger;
+}) {
+  const { db, config, log } = deps;
+  const isDevelopment = config.server.env === 'development';
+
+  return createYoga<ServerContext, RequestContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    graphiql: isDevelopment ? { title: 'Billing server', subscriptionsProtocol: 'WS' } : false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError: exposeDomainErrors },
+    plugins: [
+      ...armorPlugins(config.graphql, { suggestFields: isDevelopment }),
+      useErrorHandler(({ errors, context }) => {
+        const requestLog = (context as Partial<ServerContext>).log ?? log;
+        for (const error of errors) {
+          const original = error instanceof GraphQLError ? error.originalError : error;
+          if (original && !(original instanceof GraphQLError) && !isDomainError(original)) {
+            requestLog.error(
+              { err: original, path: (error as GraphQLError).path },
+              'unexpected error',
+            );
+          }
+        }
+      }),
+    ],
+    context: async (initial): Promise<RequestContext> => {
+      let principal = initial.principal;
+      if (principal === undefined) {
+        const result = await principalFromAuthorization(
+          db,
+          initial.request.headers.get('authorization'),
+        );
+        if (!result.ok) throw unauthenticated(bearerProblem(result.reason));
+        principal = result.principal;
+      }
+      return {
+        principal,
+        db,
+        loaders: createLoaders(db),
+        log: initial.log,
+        requestId: initial.requestId,
+      };
+    },
+  });
+}
+
+export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
+
+function isDomainError(error: unknown): boolean {
+  return error instanceof ValidationError || error instanceof NotFoundError;
+}
+
+/**
+ * Typed errors thrown where the field has no result union (queries, connections) become GraphQL
+ * errors with a code; everything unexpected is masked, as Yoga does by default.
+ */
+function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof ValidationError) {
+    return new GraphQLError(original.message, {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'BAD_USER_INPUT', fieldErrors: original.fieldErrors },
+    });
+  }
+  if (original instanceof NotFoundError) {
+    return new GraphQLError(original.message, {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'NOT_FOUND' },
+    });
+  }
+  return maskError(error, message, isDev);
+}

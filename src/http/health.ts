@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { queryRows } from '../db/raw.ts';
+import type { Logger } from '../logger.ts';
+import { sendJson } from './respond.ts';
+
+/** How many migrations this build ships: /readyz wants all of them applied. */
+const shippedMigrations: number = (
+  JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL('../../drizzle/meta/_journal.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as { entries: unknown[] }
+).entries.length;
+
+/** Liveness: the process answers. */
+export function healthz(_req: IncomingMessage, res: ServerResponse): void {
+  sendJson(res, 200, { status: 'ok' });
+}
+
+/** Readiness: the database answers and carries every migration of this build. */
+export function readyz(db: Database, log: Logger) {
+  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const [row] = await queryRows<{ applied: number }>(
+        db,
+        sql`select count(*)::int as applied from drizzle.__drizzle_migrations`,
+      );
+      const applied = Number(row?.applied ?? 0);
+      if (applied < shippedMigrations) {
+        sendJson(res, 503, { status: 'migrating', applied, expected: shippedMigrations });
+        return;
+      }
+      sendJson(res, 200, { status: 'ready' });
+    } catch (error) {
+      log.warn({ err: error }, 'readiness check failed');
+      sendJson(res, 503, { status: 'database unavailable' });
+    }
+  };
+}

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from '../logger.ts';
+import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
+import { sendJson } from './respond.ts';
+
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  request: { requestId: string; log: Logger },
+) => void | Promise<void>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle: RouteHandler;
+}
+
+/**
+ * One HTTP server, one port: GraphQL (Yoga) at /graphql and the REST sidecar routes beside it.
+ * Every request gets a request id (the caller's X-Request-Id when it looks like one) that is echoed
+ * back and carried by every log line about it.
+ */
+export function createHttpServer(deps: {
+  yoga: GraphQLHandler;
+  routes: Route[];
+  log: Logger;
+  maxBodyBytes: number;
+}) {
+  const { yoga, routes, log, maxBodyBytes } = deps;
+
+  return createServer(async (req, res) => {
+    const requestId = requestIdOf(req);
+    const requestLog = log.child({ requestId });
+    const started = performance.now();
+    res.setHeader('x-request-id', requestId);
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    res.on('finish', () => {
+      requestLog.info(
+        {
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'request',
+      );
+    });
+
+    try {
+      const route = routes.find((r) => r.path === path && r.method === req.method);
+      if (route) {
+        await route.handle(req, res, { requestId, log: requestLog });
+        return;
+      }
+      if (path === GRAPHQL_PATH) {
+        const refusal = bodyRefusal(req, maxBodyBytes);
+        if (refusal) {
+          // Do not read a body we refuse: close the connection after answering.
+          res.setHeader('connection', 'close');
+          sendJson(res, refusal.status, { errors: [{ message: refusal.message }] });
+          return;
+        }
+        await yoga(req, res, { requestId, log: requestLog });
+        return;
+      }
+      sendJson(res, routes.some((r) => r.path === path) ? 405 : 404, {
+        error: routes.some((r) => r.path === path) ? 'method not allowed' : 'not found',
+      });
+    } catch (error) {
+      requestLog.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', requestId });
+      else res.destroy();
+    }
+  });
+}
+
+/**
+ * Bodies are bounded before anything reads them: a POST must say how long it is (Node then never
+ * reads past that length) and stay within the limit.
+ */
+function bodyRefusal(
+  req: IncomingMessage,
+  maxBodyBytes: number,
+): { status: number; message: string } | null {
+  if (req.method !== 'POST') return null;
+  const declared = req.headers['content-length'];
+  if (declared === undefined) {
+    return { status: 411, message: 'A Content-Length header is required' };
+  }
+  if (Number(declared) > maxBodyBytes) {
+    return {
+      status: 413,
+      message: `Request body of ${declared} bytes is over the limit of ${maxBodyBytes} bytes`,
+    };
+  }
+  return null;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}

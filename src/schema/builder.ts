@@ -1,0 +1,54 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import type { Decimal } from '../billing/decimal.ts';
+import type { RequestContext } from '../context.ts';
+import type { Role } from '../db/schema.ts';
+import { forbidden, unauthenticated } from './auth-errors.ts';
+
+export const builder = new SchemaBuilder<{
+  Context: RequestContext;
+  DefaultFieldNullability: false;
+  AuthScopes: {
+    /** Any valid API key. */
+    authenticated: boolean;
+    /** The platform operator. */
+    admin: boolean;
+    /** A key of an organization with one of these roles. */
+    memberRole: Role[];
+    /** The OWNER of this organization. */
+    ownerOf: string;
+    /** A key of this organization, or ADMIN. */
+    readerOf: string;
+  };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    /** Exact decimal text; parsed and range-checked by the domain, never as a float. */
+    Decimal: { Input: string; Output: Decimal | string };
+    JSON: { Input: unknown; Output: unknown };
+  };
+}>({
+  // scope-auth first: it must decide before anything else runs.
+  plugins: [ScopeAuthPlugin, ErrorsPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: ({ principal }) => ({
+      authenticated: principal !== null,
+      admin: principal?.role === 'ADMIN',
+      memberRole: (roles) => principal?.organizationId != null && roles.includes(principal.role),
+      ownerOf: (organizationId) =>
+        principal?.role === 'OWNER' && principal.organizationId === organizationId,
+      readerOf: (organizationId) =>
+        principal?.role === 'ADMIN' || principal?.organizationId === organizationId,
+    }),
+    unauthorizedError: (_parent, context, info) =>
+      context.principal
+        ? forbidden(context.principal.role, `${info.parentType.name}.${info.fieldName}`)
+        : unauthenticated(),
+  },
+  errors: { defaultTypes: [] },
+});
+
+export type BuilderTypes =
+  typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;

@@ -1,0 +1,50 @@
+import type { BillingSubscriptionRow } from '../db/schema.ts';
+import { subscriptionStatus } from '../db/schema.ts';
+import { findSubscription } from '../resolvers/subscriptions.ts';
+import { builder } from './builder.ts';
+import { PlanType } from './catalog.ts';
+
+const SubscriptionStatusEnum = builder.enumType('SubscriptionStatus', {
+  values: subscriptionStatus.enumValues,
+});
+
+export const BillingSubscriptionType = builder
+  .objectRef<BillingSubscriptionRow>('BillingSubscription')
+  .implement({
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      plan: t.field({
+        type: PlanType,
+        resolve: async (subscription, _args, ctx) => {
+          const plan = await ctx.loaders.planById.load(subscription.planId);
+          if (!plan) throw new Error(`subscription ${subscription.id} has no plan`);
+          return plan;
+        },
+      }),
+      status: t.field({ type: SubscriptionStatusEnum, resolve: (s) => s.status }),
+      currentPeriodStart: t.field({ type: 'DateTime', resolve: (s) => s.currentPeriodStart }),
+      currentPeriodEnd: t.field({ type: 'DateTime', resolve: (s) => s.currentPeriodEnd }),
+      trialEnd: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.trialEnd }),
+      cancelAtPeriodEnd: t.exposeBoolean('cancelAtPeriodEnd'),
+      canceledAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.canceledAt }),
+      pendingPlan: t.field({
+        type: PlanType,
+        nullable: true,
+        description: 'A change scheduled for the end of the period (a downgrade, usually).',
+        resolve: (s, _args, ctx) =>
+          s.pendingPlanId ? ctx.loaders.planById.load(s.pendingPlanId) : null,
+      }),
+      stripeSubscriptionId: t.exposeString('stripeSubscriptionId', { nullable: true }),
+    }),
+  });
+
+builder.queryField('subscription', (t) =>
+  t.field({
+    type: BillingSubscriptionType,
+    nullable: true,
+    description: "The caller's organization's subscription (OWNER, VIEWER).",
+    authScopes: { memberRole: ['OWNER', 'VIEWER'] },
+    resolve: (_root, _args, ctx) =>
+      ctx.principal?.organizationId ? findSubscription(ctx, ctx.principal.organizationId) : null,
+  }),
+);
