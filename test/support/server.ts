@@ -1,0 +1,39 @@
+import { type App, buildApp, type StartedApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createTestStorage, type ScratchDatabase } from './database.ts';
+
+/** The ADMIN key every test server accepts (BOOTSTRAP_ADMIN_KEY). */
+export const TEST_ADMIN_KEY = 'bsk_test_admin_key_for_the_test_suite_0001';
+
+export interface TestServer extends StartedApp {
+  app: App;
+  adminKey: string;
+  stop(): Promise<void>;
+}
+
+/** A real server on port 0 over its own storage (or the run's shared Postgres database). */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  storage?: ScratchDatabase,
+): Promise<TestServer> {
+  const ownStorage = storage ?? (await createTestStorage());
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
+    ...ownStorage.env,
+    ...env,
+  });
+  const app = buildApp(config);
+  const started = await app.start();
+  return {
+    ...started,
+    app,
+    adminKey: TEST_ADMIN_KEY,
+    async stop() {
+      await app.stop();
+      if (!storage) await ownStorage.drop();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { createRequire } from 'node:module';
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  resolve: {
+    // graphql 16 ships CommonJS and ESM builds without an exports map: Node loads the CommonJS one
+    // for everything, while Vite would hand our sources the ESM one. Two copies of graphql break
+    // `instanceof GraphQLError`, so tests load the one Node loads.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Each file starts its own server (and, on PGlite, its own database): give start-up room.
+    hookTimeout: 60_000,
+    testTimeout: 30_000,
+    pool: 'forks',
+  },
+});
