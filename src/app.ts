@@ -1,11 +1,15 @@
 import type { AddressInfo } from 'node:net';
+import { createAuthenticator } from './auth/bearer.ts';
 import type { Config } from './config.ts';
+import type { Services } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { prepareDatabase } from './db/migrate.ts';
 import { createGraphQLHandler, GRAPHQL_PATH } from './http/graphql.ts';
 import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
 import { healthz, readyz } from './http/health.ts';
 import { createHttpServer } from './http/server.ts';
+import { usageIngestRoute } from './http/usage-route.ts';
+import { type JobRunner, startJobRunner } from './jobs/runner.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface StartedApp {
@@ -20,6 +24,8 @@ export interface App {
   start(): Promise<StartedApp>;
   stop(): Promise<void>;
   readonly database: DatabaseHandle | undefined;
+  /** The background job runner, when JOBS_ENABLED. */
+  readonly jobs: JobRunner | undefined;
   readonly log: Logger;
 }
 
@@ -28,14 +34,24 @@ export interface App {
  * WebSocket and the REST sidecar on one port. `stop` stops accepting, lets in-flight requests
  * finish (up to SHUTDOWN_TIMEOUT_MS), closes sockets, then the database.
  */
-export function buildApp(config: Readonly<Config>, options: { log?: Logger } = {}): App {
+export interface AppOptions {
+  log?: Logger;
+  /** The server's clock; tests set it to cross period boundaries. */
+  now?: () => Date;
+}
+
+export function buildApp(config: Readonly<Config>, options: AppOptions = {}): App {
   const log = options.log ?? createLogger(config.server);
   let database: DatabaseHandle | undefined;
   let stopServing: (() => Promise<void>) | undefined;
+  let jobs: JobRunner | undefined;
 
   return {
     get database() {
       return database;
+    },
+    get jobs() {
+      return jobs;
     },
     log,
     async start() {
@@ -46,7 +62,16 @@ export function buildApp(config: Readonly<Config>, options: { log?: Logger } = {
       log.info({ driver: database.driver, catalogSeeded: seeded.catalogSeeded }, 'database ready');
 
       const { db } = database;
-      const yoga = createGraphQLHandler({ db, config, log });
+      const services: Services = {
+        db,
+        config,
+        now: options.now ?? (() => new Date()),
+        authenticate: createAuthenticator(db, { cacheTtlMs: config.auth.keyCacheTtlMs }),
+      };
+      jobs = config.jobs.enabled
+        ? await startJobRunner({ store: database.jobStore, services, log })
+        : undefined;
+      const yoga = createGraphQLHandler({ services, log });
       const httpServer = createHttpServer({
         yoga,
         log,
@@ -54,12 +79,13 @@ export function buildApp(config: Readonly<Config>, options: { log?: Logger } = {
         routes: [
           { method: 'GET', path: '/healthz', handle: healthz },
           { method: 'GET', path: '/readyz', handle: readyz(db, log) },
+          { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
         ],
       });
       const ws = attachGraphQLWebSocket({
         httpServer,
         yoga,
-        db,
+        authenticate: services.authenticate,
         log,
         maxPayloadBytes: config.server.maxBodyBytes,
       });
@@ -99,6 +125,8 @@ export function buildApp(config: Readonly<Config>, options: { log?: Logger } = {
     async stop() {
       await stopServing?.();
       stopServing = undefined;
+      await jobs?.stop();
+      jobs = undefined;
       await database?.close();
       database = undefined;
       log.info('stopped');

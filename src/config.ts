@@ -35,18 +35,39 @@ const databaseEnv = z.object({
   DATABASE_POOL_SIZE: positiveInt.default(10),
 });
 
+const usageEnv = z.object({
+  /** How long after a period ends late events are still counted in it. */
+  USAGE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 31)
+    .default(48),
+  /** Upper bound of a POST /v1/usage body, in bytes. */
+  USAGE_MAX_BODY_BYTES: positiveInt.default(32 * 1024 * 1024),
+});
+
+const jobsEnv = z.object({
+  /** Run the background jobs (pg-boss) in this process. */
+  JOBS_ENABLED: z.stringbool().default(true),
+});
+
 const authEnv = z.object({
   /** Becomes an ADMIN key at start (for scripted setups and tests); never logged. */
   BOOTSTRAP_ADMIN_KEY: z
     .string()
     .min(24, 'must be at least 24 characters: it is a platform admin secret')
     .optional(),
+  /** How long an authenticated key is remembered; a revoked key stops working within this. */
+  AUTH_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
 });
 
 const envSchema = z.object({
   ...serverEnv.shape,
   ...graphqlEnv.shape,
   ...databaseEnv.shape,
+  ...usageEnv.shape,
+  ...jobsEnv.shape,
   ...authEnv.shape,
 });
 
@@ -71,7 +92,14 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     database: env.DATABASE_URL
       ? { driver: 'postgres' as const, url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
       : { driver: 'pglite' as const, dataDir: env.DATA_DIR },
-    auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY },
+    usage: {
+      graceMs: env.USAGE_GRACE_HOURS * 3_600_000,
+      maxBodyBytes: env.USAGE_MAX_BODY_BYTES,
+      /** Most events in one POST /v1/usage. */
+      maxEventsPerRequest: 10_000,
+    },
+    jobs: { enabled: env.JOBS_ENABLED },
+    auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY, keyCacheTtlMs: env.AUTH_KEY_CACHE_MS },
   };
 }
 

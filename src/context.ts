@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { Authenticator } from './auth/bearer.ts';
+import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { Role } from './db/schema.ts';
-import type { Loaders } from './resolvers/loaders.ts';
+import { createLoaders, type Loaders } from './resolvers/loaders.ts';
 
 /** Who is calling: the API key behind the request. */
 export interface Principal {
@@ -11,11 +13,36 @@ export interface Principal {
   organizationId: string | null;
 }
 
-/** What every resolver gets, over HTTP and over graphql-ws alike. */
+/** What every resolver gets, over HTTP, graphql-ws, REST and the CLI alike. */
 export interface RequestContext {
   principal: Principal | null;
   db: Database;
   loaders: Loaders;
   log: Logger;
   requestId: string;
+  config: Readonly<Config>;
+  /** The current time; injectable so that tests and replays can set it. */
+  now: () => Date;
+}
+
+/** What stays the same from one request to the next. */
+export interface Services {
+  db: Database;
+  config: Readonly<Config>;
+  now: () => Date;
+  authenticate: Authenticator;
+}
+
+/** A request's context, with DataLoaders of its own. */
+export function createRequestContext(
+  services: Pick<Services, 'db' | 'config' | 'now'>,
+  request: { principal: Principal | null; log: Logger; requestId: string },
+): RequestContext {
+  return {
+    ...request,
+    db: services.db,
+    config: services.config,
+    now: services.now,
+    loaders: createLoaders(services.db, services.now),
+  };
 }

@@ -27,3 +27,29 @@ export class NotFoundError extends Error {
     this.name = 'NotFoundError';
   }
 }
+
+/** A HARD limit refused usage; nothing was stored. */
+export class QuotaExceededError extends Error {
+  readonly meterKey: string;
+  readonly limit: string;
+  readonly used: string;
+  readonly requested: string;
+  readonly resetsAt: Date;
+  constructor(details: {
+    meterKey: string;
+    limit: string;
+    used: string;
+    requested: string;
+    resetsAt: Date;
+  }) {
+    super(
+      `${details.meterKey}: recording ${details.requested} would exceed the HARD limit of ${details.limit} (${details.used} used); the limit resets at ${details.resetsAt.toISOString()}`,
+    );
+    this.name = 'QuotaExceededError';
+    this.meterKey = details.meterKey;
+    this.limit = details.limit;
+    this.used = details.used;
+    this.requested = details.requested;
+    this.resetsAt = details.resetsAt;
+  }
+}

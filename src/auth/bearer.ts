@@ -1,29 +1,39 @@
 import type { Principal } from '../context.ts';
 import type { Database } from '../db/client.ts';
-import { authenticate } from '../resolvers/api-keys.ts';
+import { findKeyByHash } from '../resolvers/api-keys.ts';
+import { hashKeySecret } from './key-secrets.ts';
+import { PrincipalCache } from './principal-cache.ts';
 
 /** Why a credential was refused, for the error message (never echoing the credential). */
 export type BearerResult =
   | { ok: true; principal: Principal | null }
   | { ok: false; reason: 'malformed' | 'unknown' };
 
+export type Authenticator = (authorization: unknown) => Promise<BearerResult>;
+
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * Reads "Bearer <key>" from an Authorization header (HTTP) or connectionParams (graphql-ws).
  * No header at all is an anonymous caller; a header that does not name a live key is refused.
+ * Keys found are remembered for a few seconds (see PrincipalCache).
  */
-export async function principalFromAuthorization(
-  db: Database,
-  authorization: unknown,
-): Promise<BearerResult> {
-  if (authorization === undefined || authorization === null || authorization === '') {
-    return { ok: true, principal: null };
-  }
-  const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
-  if (!match?.[1]) return { ok: false, reason: 'malformed' };
-  const principal = await authenticate(db, match[1]);
-  return principal ? { ok: true, principal } : { ok: false, reason: 'unknown' };
+export function createAuthenticator(db: Database, options: { cacheTtlMs: number }): Authenticator {
+  const cache = new PrincipalCache({ ttlMs: options.cacheTtlMs });
+  return async (authorization) => {
+    if (authorization === undefined || authorization === null || authorization === '') {
+      return { ok: true, principal: null };
+    }
+    const match = typeof authorization === 'string' ? BEARER.exec(authorization) : null;
+    if (!match?.[1]) return { ok: false, reason: 'malformed' };
+    const keyHash = hashKeySecret(match[1]);
+    const cached = cache.get(keyHash);
+    if (cached) return { ok: true, principal: cached };
+    const principal = await findKeyByHash(db, keyHash);
+    if (!principal) return { ok: false, reason: 'unknown' };
+    cache.set(keyHash, principal);
+    return { ok: true, principal };
+  };
 }
 
 export function bearerProblem(reason: 'malformed' | 'unknown'): string {

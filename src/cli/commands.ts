@@ -1,11 +1,13 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { formatMoney, money } from '../billing/money.ts';
 import type { RequestContext } from '../context.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { runUsageRollup } from '../jobs/usage-rollup.ts';
 import { createApiKey, createApiKeyInput, issueApiKey } from '../resolvers/api-keys.ts';
 import { listPlans } from '../resolvers/catalog.ts';
 import { createOrganization, createOrganizationInput } from '../resolvers/organizations.ts';
 import { parseInput } from '../validation.ts';
+import { progressBar } from './progress.ts';
 
 type Options = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -53,6 +55,25 @@ export const COMMANDS: Record<string, Command> = {
         throw error;
       });
       print(`${key.role} key ${key.id}, shown once: ${key.secret}`);
+    },
+  },
+  'usage-rollup': {
+    usage: '[--day YYYY-MM-DD]   snapshots a UTC day (yesterday) and checks/repairs period totals',
+    options: { day: { type: 'string' } },
+    async run(ctx, options, print) {
+      const day = typeof options.day === 'string' ? options.day : undefined;
+      if (day !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+        throw ValidationError.forField(['day'], 'must be a date such as 2026-03-01');
+      }
+      const report = await runUsageRollup({ services: ctx, log: ctx.log }, day, progressBar);
+      print(
+        `day ${report.day}: ${report.snapshots} snapshots, ${report.totalsChecked} totals checked, ${report.repaired.length} repaired`,
+      );
+      for (const r of report.repaired) {
+        print(
+          `  repaired ${r.organizationId} ${r.meterKey} ${r.periodStart.toISOString().slice(0, 7)}: ${r.stored.value} → ${r.fromEvents.value}`,
+        );
+      }
     },
   },
   plans: {

@@ -1,12 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import type { RequestContext } from '../context.ts';
+import { createRequestContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import { DataDirInUseError } from '../db/data-dir-lock.ts';
 import { prepareDatabase } from '../db/migrate.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { createLoaders } from '../resolvers/loaders.ts';
 import { COMMANDS, type Command } from './commands.ts';
 
 /**
@@ -40,13 +39,10 @@ async function main(argv: string[]): Promise<number> {
         `New database: its ADMIN key, shown once: ${seeded.generatedAdminKey}\n`,
       );
     }
-    const ctx: RequestContext = {
-      principal: null,
-      db: handle.db,
-      loaders: createLoaders(handle.db),
-      log,
-      requestId: 'cli',
-    };
+    const ctx = createRequestContext(
+      { db: handle.db, config, now: () => new Date() },
+      { principal: null, log, requestId: 'cli' },
+    );
     await command.run(ctx, options, (line) => process.stdout.write(`${line}\n`));
     return 0;
   } finally {

@@ -23,9 +23,13 @@ export interface MaintenanceConnection {
   migrate(): Promise<void>;
 }
 
+/** How the job queue (pg-boss) reaches the same database. */
+export type JobStore = { kind: 'pglite'; client: PGlite } | { kind: 'postgres'; url: string };
+
 export interface DatabaseHandle {
   db: Database;
   driver: Config['database']['driver'];
+  jobStore: JobStore;
   withMaintenanceConnection<T>(work: (connection: MaintenanceConnection) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -49,6 +53,7 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   return {
     db,
     driver: 'postgres',
+    jobStore: { kind: 'postgres', url },
     async withMaintenanceConnection(work) {
       const single = postgres(url, { max: 1, onnotice: () => {} });
       const maintenanceDb = drizzlePostgres({ client: single, schema });
@@ -79,6 +84,7 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
   return {
     db,
     driver: 'pglite',
+    jobStore: { kind: 'pglite', client },
     // PGlite is a single connection already.
     withMaintenanceConnection: (work) =>
       work({ db, migrate: () => migratePglite(pgliteDb, { migrationsFolder }) }),

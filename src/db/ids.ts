@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
  */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'org' | 'key' | 'plan' | 'sub';
+export type IdPrefix = 'org' | 'key' | 'plan' | 'sub' | 'evt';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = '';

@@ -4,9 +4,8 @@ import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { principalFromAuthorization } from '../auth/bearer.ts';
+import type { Authenticator } from '../auth/bearer.ts';
 import type { Principal } from '../context.ts';
-import type { Database } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
 
@@ -19,11 +18,11 @@ import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
 export function attachGraphQLWebSocket(deps: {
   httpServer: Server;
   yoga: GraphQLHandler;
-  db: Database;
+  authenticate: Authenticator;
   log: Logger;
   maxPayloadBytes: number;
 }) {
-  const { httpServer, yoga, db, log } = deps;
+  const { httpServer, yoga, log } = deps;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
   httpServer.on('upgrade', (request, socket, head) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -41,7 +40,7 @@ export function attachGraphQLWebSocket(deps: {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
-        const result = await principalFromAuthorization(db, ctx.connectionParams?.authorization);
+        const result = await deps.authenticate(ctx.connectionParams?.authorization);
         if (!result.ok || !result.principal) {
           ctx.extra.socket.close(
             CloseCode.Unauthorized,

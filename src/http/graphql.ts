@@ -1,12 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useErrorHandler } from 'graphql-yoga';
-import { bearerProblem, principalFromAuthorization } from '../auth/bearer.ts';
-import type { Config } from '../config.ts';
-import type { Principal, RequestContext } from '../context.ts';
-import type { Database } from '../db/client.ts';
+import { bearerProblem } from '../auth/bearer.ts';
+import {
+  createRequestContext,
+  type Principal,
+  type RequestContext,
+  type Services,
+} from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { createLoaders } from '../resolvers/loaders.ts';
 import { unauthenticated } from '../schema/auth-errors.ts';
 import { schema } from '../schema/index.ts';
 import { armorPlugins } from './armor.ts';
@@ -23,12 +25,9 @@ export interface ServerContext {
 
 export const GRAPHQL_PATH = '/graphql';
 
-export function createGraphQLHandler(deps: {
-  db: Database;
-  config: Readonly<Config>;
-  log: Logger;
-}) {
-  const { db, config, log } = deps;
+export function createGraphQLHandler(deps: { services: Services; log: Logger }) {
+  const { services, log } = deps;
+  const { config } = services;
   const isDevelopment = config.server.env === 'development';
 
   return createYoga<ServerContext, RequestContext>({
@@ -56,20 +55,15 @@ export function createGraphQLHandler(deps: {
     context: async (initial): Promise<RequestContext> => {
       let principal = initial.principal;
       if (principal === undefined) {
-        const result = await principalFromAuthorization(
-          db,
-          initial.request.headers.get('authorization'),
-        );
+        const result = await services.authenticate(initial.request.headers.get('authorization'));
         if (!result.ok) throw unauthenticated(bearerProblem(result.reason));
         principal = result.principal;
       }
-      return {
+      return createRequestContext(services, {
         principal,
-        db,
-        loaders: createLoaders(db),
         log: initial.log,
         requestId: initial.requestId,
-      };
+      });
     },
   });
 }

@@ -15,12 +15,12 @@ export interface IssuedApiKey {
   createdAt: Date;
 }
 
-/** The key behind a bearer secret, or null when it is unknown or revoked. */
-export async function authenticate(db: Database, secret: string): Promise<Principal | null> {
+/** The live key with this secret hash, or null when it is unknown or revoked. */
+export async function findKeyByHash(db: Database, keyHash: string): Promise<Principal | null> {
   const [key] = await db
     .select({ id: apiKeys.id, role: apiKeys.role, organizationId: apiKeys.organizationId })
     .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, hashKeySecret(secret)), isNull(apiKeys.revokedAt)))
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .limit(1);
   return key ? { keyId: key.id, role: key.role, organizationId: key.organizationId } : null;
 }

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
+import type { MeterUsageFigures } from '../billing/usage.ts';
 import type { Database } from '../db/client.ts';
 import {
   type BillingSubscriptionRow,
@@ -13,14 +14,20 @@ import {
   planQuotas,
   plans,
 } from '../db/schema.ts';
+import { loadUsage } from './usage.ts';
 
 /**
  * Per-request DataLoaders: each batches the keys a GraphQL operation asks for into one
  * `= ANY(...)` query and answers in the order of the keys, so nested fields never run a query
  * per parent row.
  */
-export function createLoaders(db: Database) {
+export function createLoaders(db: Database, now: () => Date) {
   return {
+    /** Month-to-date usage of every meter, per organization (two queries per batch). */
+    usageByOrganizationId: new DataLoader<string, MeterUsageFigures[]>(async (ids) => {
+      const usage = await loadUsage(db, ids, now());
+      return ids.map((id) => usage.get(id) ?? []);
+    }),
     organizationById: new DataLoader<string, OrganizationRow | null>(async (ids) => {
       const rows = await db
         .select()

@@ -27,8 +27,8 @@ export interface CreatedOrganization {
 export async function createOrganization(
   ctx: RequestContext,
   input: z.infer<typeof createOrganizationInput>,
-  now: Date = new Date(),
 ): Promise<CreatedOrganization> {
+  const now = ctx.now();
   const created = await ctx.db.transaction(async (tx) => {
     const plan = input.planKey ? await latestPlanVersion(tx, input.planKey) : null;
     if (input.planKey && !plan?.active) {

@@ -7,6 +7,8 @@ import './subscriptions.ts';
 import './api-keys.ts';
 import './organizations.ts';
 import './viewer.ts';
+import './usage.ts';
+import './quota-overrides.ts';
 
 builder.queryType({});
 builder.mutationType({});

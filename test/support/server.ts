@@ -1,5 +1,6 @@
-import { type App, buildApp, type StartedApp } from '../../src/app.ts';
+import { type App, type AppOptions, buildApp, type StartedApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { Database } from '../../src/db/client.ts';
 import { createTestStorage, type ScratchDatabase } from './database.ts';
 
 /** The ADMIN key every test server accepts (BOOTSTRAP_ADMIN_KEY). */
@@ -8,6 +9,8 @@ export const TEST_ADMIN_KEY = 'bsk_test_admin_key_for_the_test_suite_0001';
 export interface TestServer extends StartedApp {
   app: App;
   adminKey: string;
+  /** The server's own database, for checks that look beneath the API. */
+  db(): Database;
   stop(): Promise<void>;
 }
 
@@ -15,6 +18,7 @@ export interface TestServer extends StartedApp {
 export async function startTestServer(
   env: Record<string, string> = {},
   storage?: ScratchDatabase,
+  options: AppOptions = {},
 ): Promise<TestServer> {
   const ownStorage = storage ?? (await createTestStorage());
   const config = loadConfig({
@@ -25,12 +29,17 @@ export async function startTestServer(
     ...ownStorage.env,
     ...env,
   });
-  const app = buildApp(config);
+  const app = buildApp(config, options);
   const started = await app.start();
   return {
     ...started,
     app,
     adminKey: TEST_ADMIN_KEY,
+    db() {
+      const database = app.database;
+      if (!database) throw new Error('the server is not running');
+      return database.db;
+    },
     async stop() {
       await app.stop();
       if (!storage) await ownStorage.drop();

@@ -9,6 +9,7 @@ import {
   text,
   unique,
 } from 'drizzle-orm/pg-core';
+import type { OverageTier } from '../../billing/pricing.ts';
 import { moneyAmount, quantity, timestamps } from '../columns.ts';
 import { billingInterval, limitMode } from './enums.ts';
 import { meters } from './meters.ts';
@@ -41,15 +42,6 @@ export const plans = pgTable(
     check('plans_trial_days_non_negative', sql`${t.trialDays} >= 0`),
   ],
 );
-
-/**
- * A graduated overage tier. `upTo` is a bound on the period's total usage (as Stripe's up_to);
- * null means no upper bound. Unit prices are in major currency units.
- */
-export interface OverageTier {
-  upTo: string | null;
-  unitPrice: string;
-}
 
 /** What a plan includes of a meter per period, and what happens past it. */
 export const planQuotas = pgTable(
@@ -88,3 +80,4 @@ export const planQuotas = pgTable(
 
 export type PlanRow = typeof plans.$inferSelect;
 export type PlanQuotaRow = typeof planQuotas.$inferSelect;
+export type { OverageTier };

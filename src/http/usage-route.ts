@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerProblem } from '../auth/bearer.ts';
+import { formatDecimal } from '../billing/decimal.ts';
+import { createRequestContext, type Services } from '../context.ts';
+import { QuotaExceededError, ValidationError } from '../errors.ts';
+import { recordUsageEvents, summarize } from '../resolvers/usage-record.ts';
+import { BodyTooLargeError, readBody } from './body.ts';
+import { sendJson } from './respond.ts';
+import type { RouteHandler } from './server.ts';
+
+/**
+ * POST /v1/usage: bulk ingestion for producers. Bearer key of an OWNER or INGEST; the body is a
+ * JSON array of events, or NDJSON (one event per line) when the content type says so
+ * (application/x-ndjson), up to 10,000 events. A body that does not
+ * parse is refused whole (400) and nothing is stored; otherwise each event is checked on its own
+ * and the answer counts what was accepted and lists what was rejected, by index.
+ */
+export function usageIngestRoute(services: Services): RouteHandler {
+  const { maxBodyBytes, maxEventsPerRequest } = services.config.usage;
+  return async (req, res, request) => {
+    const auth = await services.authenticate(req.headers.authorization);
+    if (!auth.ok || !auth.principal) {
+      sendJson(res, 401, {
+        error: auth.ok
+          ? 'An API key is required: Authorization: Bearer <key>'
+          : bearerProblem(auth.reason),
+      });
+      return;
+    }
+    const { principal } = auth;
+    if (!principal.organizationId || (principal.role !== 'OWNER' && principal.role !== 'INGEST')) {
+      sendJson(res, 403, { error: `Forbidden: ${principal.role} keys may not record usage` });
+      return;
+    }
+
+    let events: unknown[];
+    try {
+      events = parseEvents(req, await readBody(req, maxBodyBytes));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return refuse(res, 413, error.message);
+      if (error instanceof UnparseableBody) return refuse(res, 400, error.message);
+      throw error;
+    }
+    if (events.length > maxEventsPerRequest) {
+      return refuse(
+        res,
+        413,
+        `At most ${maxEventsPerRequest} events per request (got ${events.length}); nothing was stored`,
+      );
+    }
+    if (events.length === 0) return refuse(res, 400, 'The body holds no events');
+
+    const ctx = createRequestContext(services, { principal, ...request });
+    const { outcomes } = await recordUsageEvents(ctx, principal.organizationId, events);
+    const { accepted, duplicates, rejected } = summarize(outcomes);
+    sendJson(res, 200, {
+      accepted,
+      duplicates,
+      rejected: rejected.map(({ index, error }) => ({ index, error: describeError(error) })),
+    });
+  };
+}
+
+class UnparseableBody extends Error {}
+
+function parseEvents(req: IncomingMessage, body: Buffer): unknown[] {
+  const text = body.toString('utf8');
+  if (!isNdjson(req)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new UnparseableBody(
+        `The body is not valid JSON: ${(error as Error).message}; nothing was stored`,
+      );
+    }
+    if (!Array.isArray(parsed))
+      throw new UnparseableBody('The body must be a JSON array of events or NDJSON');
+    return parsed;
+  }
+  const events: unknown[] = [];
+  const lines = text.split('\n');
+  lines.forEach((line, number) => {
+    if (line.trim() === '') return;
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      throw new UnparseableBody(`Line ${number + 1} is not valid JSON; nothing was stored`);
+    }
+  });
+  return events;
+}
+
+function isNdjson(req: IncomingMessage): boolean {
+  return /ndjson|jsonl|json-seq/.test(req.headers['content-type'] ?? '');
+}
+
+function describeError(error: Error) {
+  if (error instanceof QuotaExceededError) {
+    return {
+      type: 'QuotaExceededError',
+      message: error.message,
+      meter: error.meterKey,
+      limit: formatDecimal(error.limit),
+      used: formatDecimal(error.used),
+      requested: formatDecimal(error.requested),
+      resetsAt: error.resetsAt.toISOString(),
+    };
+  }
+  if (error instanceof ValidationError) {
+    return { type: 'ValidationError', message: error.message, fieldErrors: error.fieldErrors };
+  }
+  return { type: 'Error', message: 'Unexpected error' };
+}
+
+function refuse(res: ServerResponse, status: number, message: string): void {
+  if (status === 413) res.setHeader('connection', 'close');
+  sendJson(res, status, { error: message });
+}

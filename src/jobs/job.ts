@@ -1,0 +1,26 @@
+import type { z } from 'zod';
+import type { Services } from '../context.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * A background job: its queue name, the payload schema (checked when a job is sent and when it
+ * runs), an optional cron schedule (UTC), and the handler. Every handler is idempotent: safe to
+ * run twice, or again after a crash.
+ */
+export interface JobDefinition<P extends z.ZodType> {
+  name: string;
+  payload: P;
+  /** Cron expression in UTC, e.g. '0 2 * * *'. */
+  cron?: string;
+  retryLimit?: number;
+  handle(payload: z.infer<P>, deps: JobDeps): Promise<unknown>;
+}
+
+export interface JobDeps {
+  services: Pick<Services, 'db' | 'config' | 'now'>;
+  log: Logger;
+}
+
+export function defineJob<P extends z.ZodType>(definition: JobDefinition<P>): JobDefinition<P> {
+  return definition;
+}
