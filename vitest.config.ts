@@ -16,5 +16,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     testTimeout: 30_000,
     pool: 'forks',
+    // Test servers spend much of their time waiting on their database: more files than cores.
+    maxWorkers: 3,
   },
 });

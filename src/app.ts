@@ -11,6 +11,8 @@ import { createHttpServer } from './http/server.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
 import { type JobRunner, startJobRunner } from './jobs/runner.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { UsageCache } from './resolvers/usage-cache.ts';
+import { createSingleEventQueue } from './resolvers/usage-record.ts';
 
 export interface StartedApp {
   url: string;
@@ -67,6 +69,10 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
         config,
         now: options.now ?? (() => new Date()),
         authenticate: createAuthenticator(db, { cacheTtlMs: config.auth.keyCacheTtlMs }),
+        usage: {
+          cache: new UsageCache(config.usage.cache),
+          singleEvents: createSingleEventQueue(),
+        },
       };
       jobs = config.jobs.enabled
         ? await startJobRunner({ store: database.jobStore, services, log })

@@ -45,6 +45,10 @@ const usageEnv = z.object({
     .default(48),
   /** Upper bound of a POST /v1/usage body, in bytes. */
   USAGE_MAX_BODY_BYTES: positiveInt.default(32 * 1024 * 1024),
+  /** How long this process trusts its copy of an organization's quotas (0: not at all). */
+  USAGE_TERMS_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /** How long checkQuota trusts its copy of a period total written by another instance. */
+  USAGE_TOTALS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
 });
 
 const jobsEnv = z.object({
@@ -97,6 +101,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       maxBodyBytes: env.USAGE_MAX_BODY_BYTES,
       /** Most events in one POST /v1/usage. */
       maxEventsPerRequest: 10_000,
+      cache: { termsTtlMs: env.USAGE_TERMS_CACHE_MS, totalsTtlMs: env.USAGE_TOTALS_CACHE_MS },
     },
     jobs: { enabled: env.JOBS_ENABLED },
     auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY, keyCacheTtlMs: env.AUTH_KEY_CACHE_MS },

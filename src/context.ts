@@ -4,6 +4,8 @@ import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { Role } from './db/schema.ts';
 import { createLoaders, type Loaders } from './resolvers/loaders.ts';
+import type { UsageCache } from './resolvers/usage-cache.ts';
+import type { SingleEventQueue } from './resolvers/usage-record.ts';
 
 /** Who is calling: the API key behind the request. */
 export interface Principal {
@@ -23,6 +25,13 @@ export interface RequestContext {
   config: Readonly<Config>;
   /** The current time; injectable so that tests and replays can set it. */
   now: () => Date;
+  usage: UsageServices;
+}
+
+/** In-process helpers of metering, shared by all requests (see usage-cache.ts, usage-record.ts). */
+export interface UsageServices {
+  cache: UsageCache;
+  singleEvents: SingleEventQueue;
 }
 
 /** What stays the same from one request to the next. */
@@ -31,11 +40,12 @@ export interface Services {
   config: Readonly<Config>;
   now: () => Date;
   authenticate: Authenticator;
+  usage: UsageServices;
 }
 
 /** A request's context, with DataLoaders of its own. */
 export function createRequestContext(
-  services: Pick<Services, 'db' | 'config' | 'now'>,
+  services: Pick<Services, 'db' | 'config' | 'now' | 'usage'>,
   request: { principal: Principal | null; log: Logger; requestId: string },
 ): RequestContext {
   return {
@@ -43,6 +53,7 @@ export function createRequestContext(
     db: services.db,
     config: services.config,
     now: services.now,
+    usage: services.usage,
     loaders: createLoaders(services.db, services.now),
   };
 }

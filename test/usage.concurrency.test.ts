@@ -16,7 +16,7 @@ afterAll(() => server?.stop());
 
 const PRODUCERS = 50;
 const EVENTS_EACH = 1000;
-const BATCH = 100;
+const BATCH = 250;
 
 async function storedEvents(organizationId: string, meter: string) {
   const [row] = await queryRows<{ n: number; total: string }>(

@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolatedStorage } from './support/database.ts';
 import { createKey, createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -116,23 +118,36 @@ describe('aggregations', () => {
   });
 
   it('COUNT takes 1 per event whatever the quantity', async () => {
-    const meterKey = `logins_${Date.now()}`;
-    await server
-      .db()
-      .execute(
-        `insert into meters (key, name, unit, aggregation) values ('${meterKey}', 'Logins', 'login', 'COUNT')` as never,
-      );
-    const org = await tenant();
-    for (const quantity of ['5', '0.5', '100']) {
-      await record(server.graphqlUrl, org.ingestKey, {
-        meter: meterKey,
-        quantity,
-        idempotencyKey: uniqueKey(),
+    // Meters are global: this one goes into a database of its own, not the one tests share.
+    const storage = await createIsolatedStorage();
+    const own = await startTestServer({}, storage);
+    try {
+      await own
+        .db()
+        .execute(
+          sql`insert into meters (key, name, unit, aggregation) values ('logins', 'Logins', 'login', 'COUNT')`,
+        );
+      const org = await createOrganization(own.graphqlUrl, own.adminKey, { planKey: 'starter' });
+      for (const quantity of ['5', '0.5', '100']) {
+        await record(own.graphqlUrl, org.ownerKey, {
+          meter: 'logins',
+          quantity,
+          idempotencyKey: uniqueKey(),
+        });
+      }
+      const usage = await usageOf(own.graphqlUrl, org.ownerKey, 'logins');
+      // Not in the plan: counted, unlimited.
+      expect(usage).toMatchObject({
+        used: '3',
+        limit: null,
+        pct: null,
+        mode: 'SOFT',
+        status: 'OK',
       });
+    } finally {
+      await own.stop();
+      await storage.drop();
     }
-    const usage = await usageOf(server.graphqlUrl, org.ownerKey, meterKey);
-    // Not in the plan: counted, unlimited.
-    expect(usage).toMatchObject({ used: '3', limit: null, pct: null, mode: 'SOFT', status: 'OK' });
   });
 });
 

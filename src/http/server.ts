@@ -29,23 +29,25 @@ export function createHttpServer(deps: {
 }) {
   const { yoga, routes, log, maxBodyBytes } = deps;
 
-  return createServer(async (req, res) => {
+  const server = createServer(async (req, res) => {
     const requestId = requestIdOf(req);
     const requestLog = log.child({ requestId });
-    const started = performance.now();
     res.setHeader('x-request-id', requestId);
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    res.on('finish', () => {
-      requestLog.info(
-        {
-          method: req.method,
-          path,
-          status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 10) / 10,
-        },
-        'request',
-      );
-    });
+    const path = pathOf(req.url);
+    if (log.isLevelEnabled('info')) {
+      const started = performance.now();
+      res.on('finish', () => {
+        requestLog.info(
+          {
+            method: req.method,
+            path,
+            status: res.statusCode,
+            ms: Math.round((performance.now() - started) * 10) / 10,
+          },
+          'request',
+        );
+      });
+    }
 
     try {
       const route = routes.find((r) => r.path === path && r.method === req.method);
@@ -73,6 +75,12 @@ export function createHttpServer(deps: {
       else res.destroy();
     }
   });
+  // Idle keep-alive connections stay open longer than clients and load balancers keep theirs
+  // (undici 4 s, most balancers 60 s), so that the client, not the server, closes them: a server
+  // closing first races a request sent on the same connection, which then fails with ECONNRESET.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  return server;
 }
 
 /**
@@ -95,6 +103,13 @@ function bodyRefusal(
     };
   }
   return null;
+}
+
+/** The path of a request target ("/graphql?x=1" → "/graphql"), without building a URL. */
+function pathOf(target: string | undefined): string {
+  if (!target) return '/';
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;

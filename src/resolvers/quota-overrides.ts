@@ -86,6 +86,7 @@ export async function setQuotaOverride(
       target: [quotaOverrides.organizationId, quotaOverrides.meterKey],
       set: values,
     });
+  ctx.usage.cache.forgetTerms(organization.id);
   ctx.log.info(
     { organizationId: organization.id, meter: input.meter, ...values },
     'quota override set',

@@ -1,10 +1,17 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
-import { type Aggregation, applyEvent, type RunningTotal } from '../billing/aggregation.ts';
+import { and, eq, or, sql } from 'drizzle-orm';
+import {
+  type Aggregation,
+  applyEvent,
+  emptyTotal,
+  type RunningTotal,
+} from '../billing/aggregation.ts';
 import { Decimal, formatDecimal } from '../billing/decimal.ts';
 import type { Period } from '../billing/period.ts';
 import { type EffectiveQuota, refusedByHardLimit, requestedBy } from '../billing/quota.ts';
 import type { Database, Transaction } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
+import { toPgArray } from '../db/pg-array.ts';
+import { queryRows } from '../db/raw.ts';
 import { type UsageEventRow, type UsageTotalRow, usageEvents, usageTotals } from '../db/schema.ts';
 import { QuotaExceededError, type ValidationError } from '../errors.ts';
 import type { MeterTerms, OrganizationTerms } from './terms.ts';
@@ -28,9 +35,6 @@ export interface IngestResult {
   outcomes: IngestOutcome[];
   changed: ChangedTotal[];
 }
-
-/** Rows per INSERT statement: well under Postgres' 65,535 parameters at 9 columns a row. */
-const INSERT_CHUNK = 1000;
 
 interface Group {
   key: string;
@@ -74,25 +78,27 @@ export async function ingestUsage(
     terms,
     candidates.map((c) => c.event),
   );
+  // Each event's group, worked out once.
+  const grouped = candidates.map((c) => ({
+    ...c,
+    group: groups.get(groupKeyOf(c.event)) as Group,
+  }));
   const changed = await db.transaction(async (tx) => {
     const guarded = [...groups.values()].filter((g) => g.guarded);
     const locked = await lockGuardedTotals(tx, organizationId, guarded);
     const running = new Map(locked);
     // Under a HARD limit a retry must be known as one before it is checked against the limit.
-    const guardedKeys = candidates
-      .filter((c) => groups.get(groupKeyOf(c.event))?.guarded)
-      .map((c) => c.event.idempotencyKey);
+    const guardedKeys = grouped.filter((c) => c.group.guarded).map((c) => c.event.idempotencyKey);
     const known = await storedEvents(tx, organizationId, guardedKeys);
 
     const claimed = new Map<string, UsageEventRow>();
-    const toInsert: { index: number; row: UsageEventRow }[] = [];
-    for (const { index, event } of candidates) {
+    const toInsert: { index: number; row: UsageEventRow; group: Group }[] = [];
+    for (const { index, event, group } of grouped) {
       const original = known.get(event.idempotencyKey) ?? claimed.get(event.idempotencyKey);
       if (original) {
         outcomes[index] = { kind: 'duplicate', event: original };
         continue;
       }
-      const group = groups.get(groupKeyOf(event)) as Group;
       const row = eventRow(organizationId, event, receivedAt);
       if (group.guarded) {
         const current = running.get(group.key) as RunningTotal;
@@ -104,7 +110,7 @@ export async function ingestUsage(
         running.set(group.key, next);
       }
       claimed.set(event.idempotencyKey, row);
-      toInsert.push({ index, row });
+      toInsert.push({ index, row, group });
     }
 
     // A concurrent request may have claimed a key since (one we did not look up, or for a total
@@ -123,11 +129,17 @@ export async function ingestUsage(
         : { kind: 'duplicate', event: winners.get(row.idempotencyKey) as UsageEventRow };
     }
 
-    const stored = toInsert.map((t) => t.row).filter((row) => inserted.has(row.id));
+    const storedByGroup = new Map<Group, UsageEventRow[]>();
+    for (const { row, group } of toInsert) {
+      if (!inserted.has(row.id)) continue;
+      const rows = storedByGroup.get(group);
+      if (rows) rows.push(row);
+      else storedByGroup.set(group, [row]);
+    }
     const result: ChangedTotal[] = [];
     for (const group of groups.values()) {
-      const rows = stored.filter((row) => groupKeyOf(row) === group.key);
-      if (rows.length === 0) continue;
+      const rows = storedByGroup.get(group);
+      if (!rows) continue;
       const total = group.guarded
         ? await writeGuardedTotal(
             tx,
@@ -320,10 +332,6 @@ async function mergeIntoTotal(
 /** The incoming LAST event comes after the stored one: later occurredAt, or the same and a higher id. */
 const laterThanStored = sql`(excluded.last_occurred_at, excluded.last_event_id) > (coalesce(${usageTotals.lastOccurredAt}, '-infinity'::timestamptz), coalesce(${usageTotals.lastEventId}, ''))`;
 
-function emptyTotal(): RunningTotal {
-  return { value: new Decimal(0), eventCount: 0, last: null };
-}
-
 export function toRunningTotal(row: UsageTotalRow): RunningTotal {
   return {
     value: new Decimal(row.value),
@@ -340,36 +348,45 @@ async function storedEvents(
   organizationId: string,
   keys: string[],
 ): Promise<Map<string, UsageEventRow>> {
-  const found = new Map<string, UsageEventRow>();
-  const unique = [...new Set(keys)];
-  for (let i = 0; i < unique.length; i += INSERT_CHUNK) {
-    const rows = await tx
-      .select()
-      .from(usageEvents)
-      .where(
-        and(
-          eq(usageEvents.organizationId, organizationId),
-          inArray(usageEvents.idempotencyKey, unique.slice(i, i + INSERT_CHUNK)),
-        ),
-      );
-    for (const row of rows) found.set(row.idempotencyKey, row);
-  }
-  return found;
+  if (keys.length === 0) return new Map();
+  const rows = await tx
+    .select()
+    .from(usageEvents)
+    .where(
+      and(
+        eq(usageEvents.organizationId, organizationId),
+        sql`${usageEvents.idempotencyKey} = any(${toPgArray([...new Set(keys)])}::text[])`,
+      ),
+    );
+  return new Map(rows.map((row) => [row.idempotencyKey, row]));
 }
 
-/** Inserts event rows in idempotency-key order; answers the ids actually stored. */
+/**
+ * Inserts event rows, in idempotency-key order, as columns of arrays (one parameter per column
+ * whatever the number of rows); answers the ids actually stored: a key already claimed is skipped.
+ */
 async function insertEvents(tx: Transaction, rows: UsageEventRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const ordered = [...rows].sort((a, b) =>
     a.idempotencyKey < b.idempotencyKey ? -1 : a.idempotencyKey > b.idempotencyKey ? 1 : 0,
   );
-  const stored = new Set<string>();
-  for (let i = 0; i < ordered.length; i += INSERT_CHUNK) {
-    const returned = await tx
-      .insert(usageEvents)
-      .values(ordered.slice(i, i + INSERT_CHUNK))
-      .onConflictDoNothing({ target: [usageEvents.organizationId, usageEvents.idempotencyKey] })
-      .returning({ id: usageEvents.id });
-    for (const { id } of returned) stored.add(id);
-  }
-  return stored;
+  const column = (value: (row: UsageEventRow) => string | null) => toPgArray(ordered.map(value));
+  const [first] = ordered as [UsageEventRow];
+  const returned = await queryRows<{ id: string }>(
+    tx,
+    sql`insert into usage_events
+          (id, organization_id, meter_key, quantity, idempotency_key, occurred_at, received_at, period_start, metadata)
+        select t.id, ${first.organizationId}, t.meter_key, t.quantity::numeric, t.idempotency_key,
+               t.occurred_at::timestamptz, ${first.receivedAt.toISOString()}::timestamptz, t.period_start::timestamptz,
+               t.metadata::jsonb
+        from unnest(
+          ${column((r) => r.id)}::text[], ${column((r) => r.meterKey)}::text[], ${column((r) => r.quantity)}::text[],
+          ${column((r) => r.idempotencyKey)}::text[], ${column((r) => r.occurredAt.toISOString())}::text[],
+          ${column((r) => r.periodStart.toISOString())}::text[],
+          ${column((r) => (r.metadata === null || r.metadata === undefined ? null : JSON.stringify(r.metadata)))}::text[]
+        ) as t(id, meter_key, quantity, idempotency_key, occurred_at, period_start, metadata)
+        on conflict (organization_id, idempotency_key) do nothing
+        returning id`,
+  );
+  return new Set(returned.map((r) => r.id));
 }

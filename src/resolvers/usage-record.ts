@@ -3,10 +3,11 @@ import { evaluateUsage, type MeterUsageFigures } from '../billing/usage.ts';
 import type { RequestContext } from '../context.ts';
 import type { UsageEventRow } from '../db/schema.ts';
 import { ValidationError } from '../errors.ts';
-import { loadOrganizationTerms, type OrganizationTerms, usagePeriod } from './terms.ts';
+import { type OrganizationTerms, usagePeriod } from './terms.ts';
 import { loadUsage } from './usage.ts';
 import { type IngestOutcome, type IngestResult, ingestUsage } from './usage-ingest.ts';
 import { type CheckedUsageEvent, checkUsageEvent } from './usage-input.ts';
+import { IngestQueue } from './usage-queue.ts';
 
 /** Most events in one recordUsageBatch. */
 export const MAX_GRAPHQL_BATCH = 1000;
@@ -26,7 +27,7 @@ export async function recordUsageEvents(
   inputs: readonly unknown[],
 ): Promise<RecordedEvents> {
   const now = ctx.now();
-  const terms = (await loadOrganizationTerms(ctx.db, [organizationId])).get(organizationId);
+  const terms = await ctx.usage.cache.terms(ctx.db, organizationId);
   if (!terms) throw new Error(`organization ${organizationId} has no terms`);
   for (const meter of terms.meters.values())
     ctx.loaders.meterByKey.prime(meter.meter.key, meter.meter);
@@ -45,6 +46,14 @@ export async function recordUsageEvents(
     }
   });
   const result = await ingestUsage(ctx.db, terms, prechecked, now);
+  for (const changed of result.changed) {
+    ctx.usage.cache.noteTotal(
+      organizationId,
+      changed.meterKey,
+      changed.period.start,
+      changed.total.value,
+    );
+  }
   const summary = summarize(result.outcomes);
   ctx.log.debug(
     {
@@ -104,19 +113,40 @@ export interface RecordedUsage {
   usage: MeterUsageFigures;
 }
 
-/** One event; a refused one throws its QuotaExceededError or ValidationError. */
+/**
+ * One event; a refused one throws its QuotaExceededError or ValidationError. Single events of
+ * one organization arriving together are written together (see IngestQueue).
+ */
 export async function recordUsage(
   ctx: RequestContext,
   organizationId: string,
   input: unknown,
 ): Promise<RecordedUsage> {
-  const { outcomes, usage } = await recordUsageEvents(ctx, organizationId, [input]);
-  const [outcome] = outcomes;
-  if (!outcome) throw new Error('ingestion answered nothing');
+  const { outcome, usage } = await ctx.usage.singleEvents.submit(organizationId, { ctx, input });
   if (outcome.kind === 'rejected') throw outcome.error;
-  const [meterUsage] = usage;
+  const meterUsage = usage.find((u) => u.meterKey === outcome.event.meterKey);
   if (!meterUsage) throw new Error(`no usage for meter ${outcome.event.meterKey}`);
   return { event: outcome.event, duplicate: outcome.kind === 'duplicate', usage: meterUsage };
+}
+
+export type SingleEventQueue = IngestQueue<
+  { ctx: RequestContext; input: unknown },
+  { outcome: IngestOutcome; usage: MeterUsageFigures[] }
+>;
+
+/** The queue behind recordUsage; one per process. */
+export function createSingleEventQueue(): SingleEventQueue {
+  return new IngestQueue(async (organizationId, items) => {
+    const [first] = items;
+    if (!first) return [];
+    // The transaction runs in the first caller's context (its log and request id).
+    const recorded = await recordUsageEvents(
+      first.ctx,
+      organizationId,
+      items.map((item) => item.input),
+    );
+    return recorded.outcomes.map((outcome) => ({ outcome, usage: recorded.usage }));
+  }, MAX_GRAPHQL_BATCH);
 }
 
 export interface RecordedBatch {

@@ -91,26 +91,23 @@ export async function checkQuotaFor(
   if (!quantity.ok) throw ValidationError.forField(['quantity'], quantity.reason);
   if (!quantity.value.greaterThan(0))
     throw ValidationError.forField(['quantity'], 'must be greater than 0');
-  const terms = (await loadOrganizationTerms(ctx.db, [organizationId])).get(organizationId);
+  const terms = await ctx.usage.cache.terms(ctx.db, organizationId);
   const meter = terms?.meters.get(input.meter);
   if (!terms || !meter) throw unknownMeter(input.meter);
-  const [total] = await ctx.db
-    .select()
-    .from(usageTotals)
-    .where(
-      and(
-        eq(usageTotals.organizationId, organizationId),
-        eq(usageTotals.meterKey, input.meter),
-        eq(usageTotals.periodStart, calendarMonthOf(ctx.now()).start),
-      ),
-    );
+  ctx.loaders.meterByKey.prime(meter.meter.key, meter.meter);
+  const used = await ctx.usage.cache.total(
+    ctx.db,
+    organizationId,
+    input.meter,
+    calendarMonthOf(ctx.now()).start,
+  );
   return {
     meterKey: input.meter,
     ...checkQuota({
       meterKey: input.meter,
       unit: meter.meter.unit,
       aggregation: meter.aggregation,
-      used: total ? new Decimal(total.value) : new Decimal(0),
+      used,
       quota: meter.quota,
       quantity: quantity.value,
     }),

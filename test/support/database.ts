@@ -56,6 +56,11 @@ export async function createPgliteDirectory(): Promise<ScratchDatabase> {
   };
 }
 
+/** A database of its own on this run's backend, for a test that changes what is global (meters). */
+export function createIsolatedStorage(): Promise<ScratchDatabase> {
+  return backend === 'postgres' ? createPostgresDatabase() : createPgliteDirectory();
+}
+
 /** Storage for a test server: the shared Postgres database, or a PGlite directory of its own. */
 export async function createTestStorage(): Promise<ScratchDatabase> {
   if (sharedDatabaseUrl) return { env: { DATABASE_URL: sharedDatabaseUrl }, drop: async () => {} };
