@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPgliteDirectory,
@@ -7,22 +5,8 @@ import {
   type ScratchDatabase,
 } from './support/database.ts';
 import { gql } from './support/graphql.ts';
+import { runCli } from './support/process.ts';
 import { startTestServer } from './support/server.ts';
-
-const cliPath = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-function cli(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('the CLI, beside a running server on one Postgres database', () => {
   let storage: ScratchDatabase;
@@ -32,11 +16,11 @@ describe('the CLI, beside a running server on one Postgres database', () => {
   afterAll(() => storage?.drop());
 
   it('lists plans, creates an organization with a working OWNER key, and more keys', async () => {
-    const plans = await cli(['plans'], storage.env);
+    const plans = await runCli(['plans'], storage.env);
     expect(plans.code).toBe(0);
     expect(plans.stdout).toMatch(/^starter\s+Starter\s+\$49\.00\/month$/m);
 
-    const created = await cli(
+    const created = await runCli(
       ['create-org', '--name', 'Acme CLI', '--plan', 'growth'],
       storage.env,
     );
@@ -45,7 +29,7 @@ describe('the CLI, beside a running server on one Postgres database', () => {
     const ownerKey = /OWNER key, shown once: (bsk_\w+)/.exec(created.stdout)?.[1];
     expect(orgId && ownerKey).toBeTruthy();
 
-    const viewerKeyRun = await cli(
+    const viewerKeyRun = await runCli(
       ['create-key', '--org', orgId ?? '', '--role', 'VIEWER'],
       storage.env,
     );
@@ -71,13 +55,13 @@ describe('the CLI, beside a running server on one Postgres database', () => {
   });
 
   it('explains bad arguments and exits non-zero', async () => {
-    const noName = await cli(['create-org', '--plan', 'growth'], storage.env);
+    const noName = await runCli(['create-org', '--plan', 'growth'], storage.env);
     expect(noName.code).toBe(1);
     expect(noName.stderr).toContain('name');
-    const unknown = await cli(['frobnicate'], storage.env);
+    const unknown = await runCli(['frobnicate'], storage.env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Usage: npm run cli');
-    const badOrg = await cli(
+    const badOrg = await runCli(
       ['create-key', '--org', 'org_missing', '--role', 'VIEWER'],
       storage.env,
     );
@@ -91,7 +75,7 @@ describe('the CLI on an embedded data directory held by the server', () => {
     const storage = await createPgliteDirectory();
     const server = await startTestServer({}, storage);
     try {
-      const run = await cli(['plans'], storage.env);
+      const run = await runCli(['plans'], storage.env);
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/in use by another process \(pid \d+\)/);
     } finally {

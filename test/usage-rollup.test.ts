@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/raw.ts';
 import { createPostgresDatabase } from './support/database.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
+import { runCli } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { recordBatch, testClock, uniqueKey, usageOf } from './support/usage.ts';
 
@@ -146,13 +145,13 @@ describe('the rollup from the CLI, beside a server on one Postgres database', ()
         .db()
         .execute(sql`update usage_totals set value = 30 where organization_id = ${org.id}`);
       const today = new Date().toISOString().slice(0, 10);
-      const first = await cli(['usage-rollup', '--day', today], storage.env);
+      const first = await runCli(['usage-rollup', '--day', today], storage.env);
       expect(first.code).toBe(0);
       expect(first.stdout).toMatch(
         new RegExp(`day ${today}: \\d+ snapshots, 1 totals checked, 1 repaired`),
       );
       expect(first.stdout).toContain(`repaired ${org.id} bandwidth_gb`);
-      const second = await cli(['usage-rollup', '--day', today], storage.env);
+      const second = await runCli(['usage-rollup', '--day', today], storage.env);
       expect(second.stdout).toMatch(/0 repaired/);
       expect((await usageOf(other.graphqlUrl, org.ownerKey, 'bandwidth_gb')).used).toBe('3');
     } finally {
@@ -161,17 +160,3 @@ describe('the rollup from the CLI, beside a server on one Postgres database', ()
     }
   });
 });
-
-function cli(args: string[], env: Record<string, string>) {
-  const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}

@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm';
 import { Decimal } from '../billing/decimal.ts';
 import type { Database } from '../db/client.ts';
 import { usageTotals } from '../db/schema.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from './terms.ts';
+import { totalRow } from './usage-ingest.ts';
 
 /**
  * In-process memory of what quota checks and single events need: an organization's terms and its
@@ -52,13 +52,7 @@ export class UsageCache {
     const [row] = await db
       .select({ value: usageTotals.value })
       .from(usageTotals)
-      .where(
-        and(
-          eq(usageTotals.organizationId, organizationId),
-          eq(usageTotals.meterKey, meterKey),
-          eq(usageTotals.periodStart, periodStart),
-        ),
-      );
+      .where(totalRow(organizationId, meterKey, periodStart));
     const value = new Decimal(row?.value ?? 0);
     this.#remember(this.#totals, key, value, this.options.totalsTtlMs);
     return value;

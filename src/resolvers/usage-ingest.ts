@@ -221,12 +221,16 @@ function quotaExceeded(
   });
 }
 
-const totalKey = (organizationId: string, group: Group) =>
+/** The row of one period total. */
+export const totalRow = (organizationId: string, meterKey: string, periodStart: Date) =>
   and(
     eq(usageTotals.organizationId, organizationId),
-    eq(usageTotals.meterKey, group.meter.meter.key),
-    eq(usageTotals.periodStart, group.period.start),
+    eq(usageTotals.meterKey, meterKey),
+    eq(usageTotals.periodStart, periodStart),
   );
+
+const totalKey = (organizationId: string, group: Group) =>
+  totalRow(organizationId, group.meter.meter.key, group.period.start);
 
 /** Creates the missing guarded totals and locks them all, in key order, for the transaction. */
 async function lockGuardedTotals(

@@ -1,10 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { Decimal, formatDecimal } from '../billing/decimal.ts';
 import { calendarMonthOf } from '../billing/period.ts';
 import type { Database } from '../db/client.ts';
 import { queryRows } from '../db/raw.ts';
 import { usageTotals } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
+import { totalRow } from './usage-ingest.ts';
 
 export interface RollupReport {
   /** The UTC day snapshotted, YYYY-MM-DD. */
@@ -151,13 +152,7 @@ async function repairTotal(
     const [stored] = await tx
       .select()
       .from(usageTotals)
-      .where(
-        and(
-          eq(usageTotals.organizationId, organizationId),
-          eq(usageTotals.meterKey, meterKey),
-          eq(usageTotals.periodStart, periodStart),
-        ),
-      )
+      .where(totalRow(organizationId, meterKey, periodStart))
       .for('update');
     if (!stored) return null;
     const [actual] = await queryRows<{
@@ -187,13 +182,7 @@ async function repairTotal(
         lastEventId: actual?.last_event_id ?? null,
         updatedAt: new Date(),
       })
-      .where(
-        and(
-          eq(usageTotals.organizationId, organizationId),
-          eq(usageTotals.meterKey, meterKey),
-          eq(usageTotals.periodStart, periodStart),
-        ),
-      );
+      .where(totalRow(organizationId, meterKey, periodStart));
     return {
       organizationId,
       meterKey,

@@ -33,3 +33,18 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   });
   return { child, graphqlUrl, output: () => output, exited };
 }
+
+/** `npm run cli -- ...` as its own process; answers its exit code and output. */
+export function runCli(args: string[], env: Record<string, string>) {
+  const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
