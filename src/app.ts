@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import { createAuthenticator } from './auth/bearer.ts';
 import type { Config } from './config.ts';
 import type { Services } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/client.ts';
@@ -9,10 +8,8 @@ import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
 import { healthz, readyz } from './http/health.ts';
 import { createHttpServer } from './http/server.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
-import { type JobRunner, startJobRunner } from './jobs/runner.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { UsageCache } from './resolvers/usage-cache.ts';
-import { createSingleEventQueue } from './resolvers/usage-record.ts';
+import { createServices } from './services.ts';
 
 export interface StartedApp {
   url: string;
@@ -26,8 +23,8 @@ export interface App {
   start(): Promise<StartedApp>;
   stop(): Promise<void>;
   readonly database: DatabaseHandle | undefined;
-  /** The background job runner, when JOBS_ENABLED. */
-  readonly jobs: JobRunner | undefined;
+  /** What requests and jobs share, while started. */
+  readonly services: Services | undefined;
   readonly log: Logger;
 }
 
@@ -46,14 +43,14 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
   const log = options.log ?? createLogger(config.server);
   let database: DatabaseHandle | undefined;
   let stopServing: (() => Promise<void>) | undefined;
-  let jobs: JobRunner | undefined;
+  let shared: Awaited<ReturnType<typeof createServices>> | undefined;
 
   return {
     get database() {
       return database;
     },
-    get jobs() {
-      return jobs;
+    get services() {
+      return shared?.services;
     },
     log,
     async start() {
@@ -64,19 +61,12 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
       log.info({ driver: database.driver, catalogSeeded: seeded.catalogSeeded }, 'database ready');
 
       const { db } = database;
-      const services: Services = {
-        db,
-        config,
-        now: options.now ?? (() => new Date()),
-        authenticate: createAuthenticator(db, { cacheTtlMs: config.auth.keyCacheTtlMs }),
-        usage: {
-          cache: new UsageCache(config.usage.cache),
-          singleEvents: createSingleEventQueue(),
-        },
-      };
-      jobs = config.jobs.enabled
-        ? await startJobRunner({ store: database.jobStore, services, log })
-        : undefined;
+      shared = await createServices(database, config, {
+        log,
+        ...(options.now ? { now: options.now } : {}),
+      });
+      const { services } = shared;
+      if (config.jobs.enabled) await services.jobs.work({ services, log });
       const yoga = createGraphQLHandler({ services, log });
       const httpServer = createHttpServer({
         yoga,
@@ -92,6 +82,7 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
         httpServer,
         yoga,
         authenticate: services.authenticate,
+        pubsub: services.pubsub,
         log,
         maxPayloadBytes: config.server.maxBodyBytes,
       });
@@ -131,8 +122,8 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
     async stop() {
       await stopServing?.();
       stopServing = undefined;
-      await jobs?.stop();
-      jobs = undefined;
+      await shared?.close();
+      shared = undefined;
       await database?.close();
       database = undefined;
       log.info('stopped');

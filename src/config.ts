@@ -54,6 +54,29 @@ const usageEnv = z.object({
 const jobsEnv = z.object({
   /** Run the background jobs (pg-boss) in this process. */
   JOBS_ENABLED: z.stringbool().default(true),
+  /** How often an idle worker looks for jobs. */
+  JOBS_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+});
+
+const liveEnv = z.object({
+  /** Redis for live events across instances; unset means in-process only. */
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' })
+    .optional(),
+  /** usageUpdated sends at most one message per meter per this many milliseconds to a subscriber. */
+  LIVE_USAGE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+});
+
+const alertsEnv = z.object({
+  /** SMTP server for alert e-mails, e.g. smtp://user:pass@mail:587; unset keeps them in the outbox. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  ALERT_EMAIL_FROM: z.string().min(3).default('Billing <billing@localhost>'),
+  /** Attempts of one webhook delivery (and of one e-mail) before it is marked failed. */
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** Delay before the first retry; each next retry waits about twice as long. */
+  DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** How long a webhook receiver may take to answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 const authEnv = z.object({
@@ -72,6 +95,8 @@ const envSchema = z.object({
   ...databaseEnv.shape,
   ...usageEnv.shape,
   ...jobsEnv.shape,
+  ...liveEnv.shape,
+  ...alertsEnv.shape,
   ...authEnv.shape,
 });
 
@@ -103,7 +128,15 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       maxEventsPerRequest: 10_000,
       cache: { termsTtlMs: env.USAGE_TERMS_CACHE_MS, totalsTtlMs: env.USAGE_TOTALS_CACHE_MS },
     },
-    jobs: { enabled: env.JOBS_ENABLED },
+    jobs: { enabled: env.JOBS_ENABLED, pollingIntervalSeconds: env.JOBS_POLL_SECONDS },
+    live: { redisUrl: env.REDIS_URL, usageIntervalMs: env.LIVE_USAGE_INTERVAL_MS },
+    alerts: {
+      smtpUrl: env.SMTP_URL,
+      emailFrom: env.ALERT_EMAIL_FROM,
+      maxAttempts: env.DELIVERY_MAX_ATTEMPTS,
+      retryDelaySeconds: env.DELIVERY_RETRY_DELAY_SECONDS,
+      webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    },
     auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY, keyCacheTtlMs: env.AUTH_KEY_CACHE_MS },
   };
 }

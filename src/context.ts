@@ -3,6 +3,9 @@ import type { Authenticator } from './auth/bearer.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { Role } from './db/schema.ts';
+import type { JobQueue } from './jobs/runner.ts';
+import type { LivePubSub } from './live/pubsub.ts';
+import type { FiredThresholds } from './resolvers/alerts.ts';
 import { createLoaders, type Loaders } from './resolvers/loaders.ts';
 import type { UsageCache } from './resolvers/usage-cache.ts';
 import type { SingleEventQueue } from './resolvers/usage-record.ts';
@@ -26,12 +29,15 @@ export interface RequestContext {
   /** The current time; injectable so that tests and replays can set it. */
   now: () => Date;
   usage: UsageServices;
+  pubsub: LivePubSub;
+  jobs: JobQueue;
 }
 
 /** In-process helpers of metering, shared by all requests (see usage-cache.ts, usage-record.ts). */
 export interface UsageServices {
   cache: UsageCache;
   singleEvents: SingleEventQueue;
+  firedThresholds: FiredThresholds;
 }
 
 /** What stays the same from one request to the next. */
@@ -41,11 +47,14 @@ export interface Services {
   now: () => Date;
   authenticate: Authenticator;
   usage: UsageServices;
+  /** Live events (graphql-ws and SSE subscriptions); published after commit. */
+  pubsub: LivePubSub;
+  jobs: JobQueue;
 }
 
 /** A request's context, with DataLoaders of its own. */
 export function createRequestContext(
-  services: Pick<Services, 'db' | 'config' | 'now' | 'usage'>,
+  services: Omit<Services, 'authenticate'>,
   request: { principal: Principal | null; log: Logger; requestId: string },
 ): RequestContext {
   return {
@@ -54,6 +63,8 @@ export function createRequestContext(
     config: services.config,
     now: services.now,
     usage: services.usage,
+    pubsub: services.pubsub,
+    jobs: services.jobs,
     loaders: createLoaders(services.db, services.now),
   };
 }

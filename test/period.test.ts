@@ -32,6 +32,9 @@ describe('identifiers', () => {
     expect(earlier).toMatch(/^org_[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(earlier < later).toBe(true);
     expect(new Set(Array.from({ length: 1000 }, () => newId('key'))).size).toBe(1000);
+    // Made within one millisecond, they still sort in the order they were made.
+    const sameMillisecond = Array.from({ length: 50 }, () => newId('alrt', Date.UTC(2026, 0, 1)));
+    expect([...sameMillisecond].sort()).toEqual(sameMillisecond);
   });
 });
 

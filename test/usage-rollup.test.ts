@@ -94,7 +94,7 @@ describe('the daily usage rollup (pg-boss)', () => {
     expect((await usageOf(server.graphqlUrl, org.ownerKey, 'api_requests')).used).toBe('1');
 
     // No day given: the job takes yesterday by its clock, 2026-03-15.
-    await server.app.jobs?.send('usage-rollup', {});
+    await server.app.services?.jobs.send('usage-rollup', {});
     const snapshots = await waitFor('snapshots', async () => {
       const rows = await queryRows<{ meter_key: string; value: string; event_count: number }>(
         server.db(),

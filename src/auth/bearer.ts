@@ -9,7 +9,10 @@ export type BearerResult =
   | { ok: true; principal: Principal | null }
   | { ok: false; reason: 'malformed' | 'unknown' };
 
-export type Authenticator = (authorization: unknown) => Promise<BearerResult>;
+export type Authenticator = ((authorization: unknown) => Promise<BearerResult>) & {
+  /** Drops a revoked key from this process's memory at once. */
+  forget(keyId: string): void;
+};
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -20,7 +23,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  */
 export function createAuthenticator(db: Database, options: { cacheTtlMs: number }): Authenticator {
   const cache = new PrincipalCache({ ttlMs: options.cacheTtlMs });
-  return async (authorization) => {
+  const authenticate = async (authorization: unknown): Promise<BearerResult> => {
     if (authorization === undefined || authorization === null || authorization === '') {
       return { ok: true, principal: null };
     }
@@ -34,6 +37,7 @@ export function createAuthenticator(db: Database, options: { cacheTtlMs: number 
     cache.set(keyHash, principal);
     return { ok: true, principal };
   };
+  return Object.assign(authenticate, { forget: (keyId: string) => cache.forget(keyId) });
 }
 
 export function bearerProblem(reason: 'malformed' | 'unknown'): string {

@@ -6,8 +6,7 @@ import { DataDirInUseError } from '../db/data-dir-lock.ts';
 import { prepareDatabase } from '../db/migrate.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
-import { UsageCache } from '../resolvers/usage-cache.ts';
-import { createSingleEventQueue } from '../resolvers/usage-record.ts';
+import { createServices } from '../services.ts';
 import { COMMANDS, type Command } from './commands.ts';
 
 /**
@@ -41,16 +40,14 @@ async function main(argv: string[]): Promise<number> {
         `New database: its ADMIN key, shown once: ${seeded.generatedAdminKey}\n`,
       );
     }
-    const usage = {
-      cache: new UsageCache(config.usage.cache),
-      singleEvents: createSingleEventQueue(),
-    };
-    const ctx = createRequestContext(
-      { db: handle.db, config, now: () => new Date(), usage },
-      { principal: null, log, requestId: 'cli' },
-    );
-    await command.run(ctx, options, (line) => process.stdout.write(`${line}\n`));
-    return 0;
+    const shared = await createServices(handle, config, { log });
+    try {
+      const ctx = createRequestContext(shared.services, { principal: null, log, requestId: 'cli' });
+      await command.run(ctx, options, (line) => process.stdout.write(`${line}\n`));
+      return 0;
+    } finally {
+      await shared.close();
+    }
   } finally {
     await handle.close();
   }

@@ -1,3 +1,4 @@
+export * from './tables/alerts.ts';
 export * from './tables/api-keys.ts';
 export * from './tables/billing-subscriptions.ts';
 export * from './tables/enums.ts';

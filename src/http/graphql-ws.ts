@@ -3,9 +3,10 @@ import type { Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/bearer.ts';
 import type { Principal } from '../context.ts';
+import type { LivePubSub } from '../live/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
 
@@ -19,6 +20,7 @@ export function attachGraphQLWebSocket(deps: {
   httpServer: Server;
   yoga: GraphQLHandler;
   authenticate: Authenticator;
+  pubsub: LivePubSub;
   log: Logger;
   maxPayloadBytes: number;
 }) {
@@ -34,6 +36,16 @@ export function attachGraphQLWebSocket(deps: {
   });
 
   const principals = new WeakMap<object, Principal>();
+  /** Open sockets by API key, so that revoking a key ends its sockets. */
+  const socketsByKey = new Map<string, Set<WebSocket>>();
+  const revocations = deps.pubsub.subscribe('key:revoked');
+  void (async () => {
+    for await (const { keyId } of revocations) {
+      for (const socket of socketsByKey.get(keyId) ?? []) {
+        socket.close(CloseCode.Forbidden, 'Forbidden: the API key was revoked');
+      }
+    }
+  })().catch((error) => log.error({ err: error }, 'key revocation listener failed'));
 
   const disposable = useServer<Record<string, unknown>>(
     {
@@ -49,7 +61,17 @@ export function attachGraphQLWebSocket(deps: {
           return false;
         }
         principals.set(ctx.extra.socket, result.principal);
+        const sockets = socketsByKey.get(result.principal.keyId) ?? new Set();
+        sockets.add(ctx.extra.socket);
+        socketsByKey.set(result.principal.keyId, sockets);
         return true;
+      },
+      onClose: (ctx) => {
+        const principal = principals.get(ctx.extra.socket);
+        if (!principal) return;
+        const sockets = socketsByKey.get(principal.keyId);
+        sockets?.delete(ctx.extra.socket);
+        if (sockets?.size === 0) socketsByKey.delete(principal.keyId);
       },
       onSubscribe: async (ctx, _id, payload) => {
         const principal = principals.get(ctx.extra.socket);
@@ -85,6 +107,7 @@ export function attachGraphQLWebSocket(deps: {
   return {
     /** Closes every socket (1001 going away) and stops the ws server. */
     async close() {
+      await revocations.return?.();
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();
     },

@@ -4,20 +4,21 @@ import type { Logger } from '../logger.ts';
 
 /**
  * A background job: its queue name, the payload schema (checked when a job is sent and when it
- * runs), an optional cron schedule (UTC), and the handler. Every handler is idempotent: safe to
- * run twice, or again after a crash.
+ * runs), an optional cron schedule (UTC), its retries, and the handler. Every handler is
+ * idempotent: safe to run twice, or again after a crash.
  */
 export interface JobDefinition<P extends z.ZodType> {
   name: string;
   payload: P;
   /** Cron expression in UTC, e.g. '0 2 * * *'. */
   cron?: string;
-  retryLimit?: number;
-  handle(payload: z.infer<P>, deps: JobDeps): Promise<unknown>;
+  /** Retries after the first attempt, spaced exponentially from `delaySeconds`. */
+  retry?: { limit: number; delaySeconds: number };
+  handle(payload: z.infer<P>, deps: JobDeps & { attempt: number }): Promise<unknown>;
 }
 
 export interface JobDeps {
-  services: Pick<Services, 'db' | 'config' | 'now'>;
+  services: Services;
   log: Logger;
 }
 

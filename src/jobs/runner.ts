@@ -1,57 +1,85 @@
 import { fromPglite, PgBoss } from 'pg-boss';
 import type { JobStore } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
-import type { JobDefinition, JobDeps } from './job.ts';
-import { usageRollupJob } from './usage-rollup.ts';
+import type { JobDeps } from './job.ts';
+import type { AnyJob } from './registry.ts';
 
-// biome-ignore lint/suspicious/noExplicitAny: a registry of jobs with different payload types
-export const JOBS: JobDefinition<any>[] = [usageRollupJob];
-
-export interface JobRunner {
+export interface JobQueue {
   /** Queues a job after checking its payload against the job's schema. */
-  send(name: string, payload: unknown): Promise<string | null>;
+  send(
+    name: string,
+    payload: unknown,
+    options?: { startAfterSeconds?: number },
+  ): Promise<string | null>;
+  /** Starts this process's workers and schedules (JOBS_ENABLED). */
+  work(deps: JobDeps): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * pg-boss on the server's own database: the embedded PGlite through pg-boss' PGlite adapter, or
- * the Postgres server through a small pool of its own. Schedules are registered once per queue
- * in the database, so a cron job runs once per schedule however many instances run.
+ * the Postgres server through a small pool of its own. Every instance can queue jobs; those with
+ * JOBS_ENABLED also run them. Schedules live in the database, so a cron job runs once per
+ * schedule however many instances run.
  */
-export async function startJobRunner(deps: {
+export async function startJobQueue(options: {
   store: JobStore;
-  services: JobDeps['services'];
   log: Logger;
-}): Promise<JobRunner> {
-  const log = deps.log.child({ component: 'jobs' });
+  jobs: AnyJob[];
+  pollingIntervalSeconds: number;
+}): Promise<JobQueue> {
+  const JOBS = options.jobs;
+  const log = options.log.child({ component: 'jobs' });
   const boss =
-    deps.store.kind === 'pglite'
-      ? new PgBoss({ db: fromPglite(deps.store.client), backend: 'pglite' })
-      : new PgBoss({ connectionString: deps.store.url, max: 4, application_name: 'billing-jobs' });
+    options.store.kind === 'pglite'
+      ? new PgBoss({ db: fromPglite(options.store.client), backend: 'pglite' })
+      : new PgBoss({
+          connectionString: options.store.url,
+          max: 4,
+          application_name: 'billing-jobs',
+        });
   boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
   await boss.start();
-
-  for (const job of JOBS) {
-    await boss.createQueue(job.name, { retryLimit: job.retryLimit ?? 3, retryBackoff: true });
-    if (job.cron) await boss.schedule(job.name, job.cron, {}, { tz: 'UTC' });
-    await boss.work(job.name, async ([raw]) => {
-      if (!raw) return;
-      const jobLog = log.child({ job: job.name, jobId: raw.id });
-      const payload = job.payload.parse(raw.data);
-      jobLog.info('job started');
-      await job.handle(payload, { services: deps.services, log: jobLog });
-    });
-  }
-  log.info({ jobs: JOBS.map((j) => j.name) }, 'job runner started');
+  for (const job of JOBS) await boss.createQueue(job.name, queueOptions(job));
 
   return {
-    async send(name, payload) {
+    async send(name, payload, sendOptions) {
       const definition = JOBS.find((j) => j.name === name);
       if (!definition) throw new Error(`unknown job ${name}`);
-      return boss.send(name, definition.payload.parse(payload) as object);
+      return boss.send(name, definition.payload.parse(payload) as object, {
+        ...(sendOptions?.startAfterSeconds ? { startAfter: sendOptions.startAfterSeconds } : {}),
+      });
+    },
+    async work(deps) {
+      for (const job of JOBS) {
+        if (job.cron) await boss.schedule(job.name, job.cron, {}, { tz: 'UTC' });
+        await boss.work(
+          job.name,
+          { pollingIntervalSeconds: options.pollingIntervalSeconds },
+          async ([raw]) => {
+            if (!raw) return;
+            const jobLog = deps.log.child({
+              job: job.name,
+              jobId: raw.id,
+              attempt: raw.retryCount,
+            });
+            const payload = job.payload.parse(raw.data);
+            await job.handle(payload, { ...deps, log: jobLog, attempt: raw.retryCount });
+          },
+        );
+      }
+      log.info({ jobs: JOBS.map((j) => j.name) }, 'job workers started');
     },
     async stop() {
       await boss.stop({ graceful: true, timeout: 10_000 });
     },
+  };
+}
+
+function queueOptions(job: AnyJob) {
+  return {
+    retryLimit: job.retry?.limit ?? 3,
+    retryDelay: job.retry?.delaySeconds ?? 30,
+    retryBackoff: true,
   };
 }

@@ -16,7 +16,11 @@ export const usageRollupJob = defineJob({
   handle: (payload, deps) => runUsageRollup(deps, payload.day),
 });
 
-export async function runUsageRollup(deps: JobDeps, day?: string, progress?: Progress) {
+export async function runUsageRollup(
+  deps: { services: Pick<JobDeps['services'], 'db' | 'config' | 'now'>; log: JobDeps['log'] },
+  day?: string,
+  progress?: Progress,
+) {
   const now = deps.services.now();
   const report = await rollupUsage(deps.services.db, deps.log, {
     day: day ?? new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10),

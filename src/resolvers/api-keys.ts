@@ -72,3 +72,29 @@ export async function createApiKey(
   );
   return key;
 }
+
+/**
+ * Revokes a key (ADMIN, or the OWNER of the key's organization): it stops authenticating at once
+ * on this instance, within AUTH_KEY_CACHE_MS elsewhere (at once where the live event arrives), and
+ * its open sockets are closed. Another organization's key is "not found", not "forbidden".
+ */
+export async function revokeApiKey(ctx: RequestContext, keyId: string): Promise<IssuedApiKey> {
+  const principal = ctx.principal;
+  const [key] = await ctx.db
+    .update(apiKeys)
+    .set({ revokedAt: ctx.now() })
+    .where(
+      and(
+        eq(apiKeys.id, keyId),
+        isNull(apiKeys.revokedAt),
+        principal?.role === 'ADMIN'
+          ? undefined
+          : eq(apiKeys.organizationId, principal?.organizationId ?? ''),
+      ),
+    )
+    .returning({ id: apiKeys.id, role: apiKeys.role, createdAt: apiKeys.createdAt });
+  if (!key) throw new NotFoundError('API key');
+  ctx.pubsub.publish('key:revoked', { keyId: key.id });
+  ctx.log.info({ keyId: key.id }, 'api key revoked');
+  return { ...key, secret: null };
+}

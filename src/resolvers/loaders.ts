@@ -13,8 +13,10 @@ import {
   type PlanRow,
   planQuotas,
   plans,
+  type WebhookDeliveryRow,
 } from '../db/schema.ts';
 import { loadUsage } from './usage.ts';
+import { recentDeliveries } from './webhook-endpoints.ts';
 
 /**
  * Per-request DataLoaders: each batches the keys a GraphQL operation asks for into one
@@ -27,6 +29,11 @@ export function createLoaders(db: Database, now: () => Date) {
     usageByOrganizationId: new DataLoader<string, MeterUsageFigures[]>(async (ids) => {
       const usage = await loadUsage(db, ids, now());
       return ids.map((id) => usage.get(id) ?? []);
+    }),
+    /** The latest 100 deliveries of each endpoint (a field takes its first n). */
+    deliveriesByEndpointId: new DataLoader<string, WebhookDeliveryRow[]>(async (ids) => {
+      const byEndpoint = await recentDeliveries(db, ids, 100);
+      return ids.map((id) => byEndpoint.get(id) ?? []);
     }),
     organizationById: new DataLoader<string, OrganizationRow | null>(async (ids) => {
       const rows = await db

@@ -1,13 +1,17 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { parseDecimal } from '../billing/decimal.ts';
+import { Decimal, parseDecimal } from '../billing/decimal.ts';
+import { calendarMonthOf } from '../billing/period.ts';
 import { effectiveQuota } from '../billing/quota.ts';
 import type { MeterUsageFigures } from '../billing/usage.ts';
 import type { RequestContext } from '../context.ts';
-import { limitMode, organizations, quotaOverrides } from '../db/schema.ts';
+import { limitMode, organizations, quotaOverrides, usageTotals } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import { fireThresholds } from './alerts.ts';
+import { publishAfterCommit } from './live-publish.ts';
 import { loadOrganizationTerms } from './terms.ts';
 import { loadUsage } from './usage.ts';
+import { totalRow } from './usage-ingest.ts';
 
 const nonNegativeDecimal = () =>
   z
@@ -79,13 +83,31 @@ export async function setQuotaOverride(
     );
   }
 
-  await ctx.db
-    .insert(quotaOverrides)
-    .values({ organizationId: organization.id, meterKey: input.meter, ...values })
-    .onConflictDoUpdate({
-      target: [quotaOverrides.organizationId, quotaOverrides.meterKey],
-      set: values,
+  const month = calendarMonthOf(ctx.now());
+  const alerts = await ctx.db.transaction(async (tx) => {
+    await tx
+      .insert(quotaOverrides)
+      .values({ organizationId: organization.id, meterKey: input.meter, ...values })
+      .onConflictDoUpdate({
+        target: [quotaOverrides.organizationId, quotaOverrides.meterKey],
+        set: values,
+      });
+    // A new limit may be crossed already: thresholds fired before stay fired, new ones fire now.
+    const [total] = await tx
+      .select({ value: usageTotals.value })
+      .from(usageTotals)
+      .where(totalRow(organization.id, input.meter, month.start));
+    const crossing = await fireThresholds(tx, {
+      organizationId: organization.id,
+      meterKey: input.meter,
+      period: month,
+      used: new Decimal(total?.value ?? 0),
+      limit: next.limit,
+      at: ctx.now(),
+      knownFired: () => false,
     });
+    return crossing.fired;
+  });
   ctx.usage.cache.forgetTerms(organization.id);
   ctx.log.info(
     { organizationId: organization.id, meter: input.meter, ...values },
@@ -96,5 +118,6 @@ export async function setQuotaOverride(
     .get(organization.id)
     ?.find((u) => u.meterKey === input.meter);
   if (!usage) throw new Error(`no usage for meter ${input.meter}`);
+  await publishAfterCommit(ctx, organization.id, { usage: [usage], alerts });
   return usage;
 }

@@ -8,12 +8,15 @@ import {
 import { Decimal, formatDecimal } from '../billing/decimal.ts';
 import type { Period } from '../billing/period.ts';
 import { type EffectiveQuota, refusedByHardLimit, requestedBy } from '../billing/quota.ts';
+import type { Threshold } from '../billing/thresholds.ts';
 import type { Database, Transaction } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { toPgArray } from '../db/pg-array.ts';
 import { queryRows } from '../db/raw.ts';
+import type { ThresholdAlertRow } from '../db/schema.ts';
 import { type UsageEventRow, type UsageTotalRow, usageEvents, usageTotals } from '../db/schema.ts';
 import { QuotaExceededError, type ValidationError } from '../errors.ts';
+import { fireThresholds, type KnownFired } from './alerts.ts';
 import type { MeterTerms, OrganizationTerms } from './terms.ts';
 import type { CheckedUsageEvent } from './usage-input.ts';
 
@@ -34,6 +37,10 @@ export interface ChangedTotal {
 export interface IngestResult {
   outcomes: IngestOutcome[];
   changed: ChangedTotal[];
+  /** Thresholds this ingestion crossed, in the order they fired. */
+  alerts: ThresholdAlertRow[];
+  /** Every threshold each changed total has reached (fired now or before). */
+  reached: { meterKey: string; periodStart: Date; thresholds: Threshold[] }[];
 }
 
 interface Group {
@@ -64,6 +71,7 @@ export async function ingestUsage(
   terms: OrganizationTerms,
   prechecked: (CheckedUsageEvent | ValidationError)[],
   receivedAt: Date,
+  knownFired: KnownFired = () => false,
 ): Promise<IngestResult> {
   const organizationId = terms.organizationId;
   const outcomes: (IngestOutcome | undefined)[] = prechecked.map((item) =>
@@ -72,7 +80,9 @@ export async function ingestUsage(
   const candidates = prechecked.flatMap((item, index) =>
     item instanceof Error ? [] : [{ index, event: item }],
   );
-  if (candidates.length === 0) return { outcomes: outcomes as IngestOutcome[], changed: [] };
+  if (candidates.length === 0) {
+    return { outcomes: outcomes as IngestOutcome[], changed: [], alerts: [], reached: [] };
+  }
 
   const groups = groupsOf(
     terms,
@@ -83,6 +93,8 @@ export async function ingestUsage(
     ...c,
     group: groups.get(groupKeyOf(c.event)) as Group,
   }));
+  const alerts: ThresholdAlertRow[] = [];
+  const reached: IngestResult['reached'] = [];
   const changed = await db.transaction(async (tx) => {
     const guarded = [...groups.values()].filter((g) => g.guarded);
     const locked = await lockGuardedTotals(tx, organizationId, guarded);
@@ -156,11 +168,27 @@ export async function ingestUsage(
         total,
         updatedAt: receivedAt,
       });
+      // In the same transaction: a threshold is fired exactly when the usage crossing it commits.
+      const crossing = await fireThresholds(tx, {
+        organizationId,
+        meterKey: group.meter.meter.key,
+        period: group.period,
+        used: total.value,
+        limit: group.meter.quota.limit,
+        at: receivedAt,
+        knownFired,
+      });
+      alerts.push(...crossing.fired);
+      reached.push({
+        meterKey: group.meter.meter.key,
+        periodStart: group.period.start,
+        thresholds: crossing.reached,
+      });
     }
     return result;
   });
 
-  return { outcomes: outcomes as IngestOutcome[], changed };
+  return { outcomes: outcomes as IngestOutcome[], changed, alerts, reached };
 }
 
 function groupKeyOf(event: { meterKey: string; period?: Period; periodStart?: Date }): string {

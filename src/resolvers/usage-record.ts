@@ -3,6 +3,7 @@ import { evaluateUsage, type MeterUsageFigures } from '../billing/usage.ts';
 import type { RequestContext } from '../context.ts';
 import type { UsageEventRow } from '../db/schema.ts';
 import { ValidationError } from '../errors.ts';
+import { publishAfterCommit } from './live-publish.ts';
 import { type OrganizationTerms, usagePeriod } from './terms.ts';
 import { loadUsage } from './usage.ts';
 import { type IngestOutcome, type IngestResult, ingestUsage } from './usage-ingest.ts';
@@ -45,7 +46,14 @@ export async function recordUsageEvents(
       throw error;
     }
   });
-  const result = await ingestUsage(ctx.db, terms, prechecked, now);
+  const fired = ctx.usage.firedThresholds;
+  const result = await ingestUsage(
+    ctx.db,
+    terms,
+    prechecked,
+    now,
+    fired.knownFired(organizationId),
+  );
   for (const changed of result.changed) {
     ctx.usage.cache.noteTotal(
       organizationId,
@@ -54,6 +62,8 @@ export async function recordUsageEvents(
       changed.total.value,
     );
   }
+  for (const r of result.reached)
+    fired.remember(organizationId, r.meterKey, r.periodStart, r.thresholds);
   const summary = summarize(result.outcomes);
   ctx.log.debug(
     {
@@ -64,7 +74,16 @@ export async function recordUsageEvents(
     },
     'usage recorded',
   );
-  return { ...result, usage: await usageAfter(ctx, terms, result, now) };
+  const usage = await usageAfter(ctx, terms, result, now);
+  const month = calendarMonthOf(now).start.getTime();
+  const changedNow = new Set(
+    result.changed.filter((c) => c.period.start.getTime() === month).map((c) => c.meterKey),
+  );
+  await publishAfterCommit(ctx, organizationId, {
+    usage: usage.filter((u) => changedNow.has(u.meterKey)),
+    alerts: result.alerts,
+  });
+  return { ...result, usage };
 }
 
 /**

@@ -1,6 +1,11 @@
 import type { role } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { createApiKey, createApiKeyInput, type IssuedApiKey } from '../resolvers/api-keys.ts';
+import {
+  createApiKey,
+  createApiKeyInput,
+  type IssuedApiKey,
+  revokeApiKey,
+} from '../resolvers/api-keys.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 
@@ -61,5 +66,17 @@ builder.mutationField('createApiKey', (t) =>
         }),
       ),
     }),
+  }),
+);
+
+builder.mutationField('revokeApiKey', (t) =>
+  t.field({
+    type: CreateApiKeySuccess,
+    description:
+      "ADMIN, or OWNER for its own organization's keys. The key stops working and its open sockets are closed.",
+    authScopes: { $any: { admin: true, memberRole: ['OWNER'] } },
+    errors: { types: [NotFoundError], directResult: true, union: { name: 'RevokeApiKeyResult' } },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => ({ apiKey: await revokeApiKey(ctx, String(args.id)) }),
   }),
 );

@@ -9,8 +9,12 @@ import './organizations.ts';
 import './viewer.ts';
 import './usage.ts';
 import './quota-overrides.ts';
+import './alerts.ts';
+import './webhooks.ts';
+import './outbox.ts';
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,8 +1,10 @@
 import type { BillingSubscriptionRow } from '../db/schema.ts';
 import { subscriptionStatus } from '../db/schema.ts';
+import { type BillingSubscriptionWire, subscriptionFromWire } from '../live/wire.ts';
 import { findSubscription } from '../resolvers/subscriptions.ts';
 import { builder } from './builder.ts';
 import { PlanType } from './catalog.ts';
+import { liveOrganization, liveScopes } from './live.ts';
 
 const SubscriptionStatusEnum = builder.enumType('SubscriptionStatus', {
   values: subscriptionStatus.enumValues,
@@ -46,5 +48,17 @@ builder.queryField('subscription', (t) =>
     authScopes: { memberRole: ['OWNER', 'VIEWER'] },
     resolve: (_root, _args, ctx) =>
       ctx.principal?.organizationId ? findSubscription(ctx, ctx.principal.organizationId) : null,
+  }),
+);
+
+builder.subscriptionField('subscriptionUpdated', (t) =>
+  t.field({
+    type: BillingSubscriptionType,
+    description: 'Plan or status changes, e.g. from Stripe webhooks (past due, canceled).',
+    args: { organizationId: t.arg.id() },
+    authScopes: liveScopes,
+    subscribe: (_root, args, ctx) =>
+      ctx.pubsub.subscribe('subscription:updated', liveOrganization(ctx, args.organizationId)),
+    resolve: (wire: BillingSubscriptionWire) => subscriptionFromWire(wire),
   }),
 );

@@ -1,7 +1,10 @@
+import { filter, pipe } from 'graphql-yoga';
 import type { MeterUsageFigures, QuotaCheckFigures } from '../billing/usage.ts';
 import type { RequestContext } from '../context.ts';
 import type { UsageEventRow } from '../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
+import { latestPerInterval } from '../live/throttle.ts';
+import { type MeterUsageWire, usageFromWire } from '../live/wire.ts';
 import type { UsagePoint } from '../resolvers/usage.ts';
 import {
   checkQuotaFor,
@@ -15,6 +18,7 @@ import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { LimitModeEnum, MeterType } from './catalog.ts';
 import { asErrorData, ErrorInterface, isErrorNamed } from './errors.ts';
+import { liveOrganization, liveScopes } from './live.ts';
 import { MoneyType } from './money.ts';
 import { OrganizationType } from './organizations.ts';
 
@@ -267,3 +271,27 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => recordUsageBatch(ctx, callerOrganization(ctx), args.input),
   }),
 }));
+
+builder.subscriptionField('usageUpdated', (t) =>
+  t.field({
+    type: MeterUsageType,
+    description:
+      'Usage, live; coalesced per meter (at most one message per LIVE_USAGE_INTERVAL_MS, 250 ms by default), the latest value always delivered.',
+    args: { meter: t.arg.string(), organizationId: t.arg.id() },
+    authScopes: liveScopes,
+    subscribe: (_root, args, ctx) => {
+      const updates = ctx.pubsub.subscribe(
+        'usage:updated',
+        liveOrganization(ctx, args.organizationId),
+      );
+      const wanted = args.meter
+        ? pipe(
+            updates,
+            filter((u: MeterUsageWire) => u.meterKey === args.meter),
+          )
+        : updates;
+      return latestPerInterval(wanted, ctx.config.live.usageIntervalMs, (u) => u.meterKey);
+    },
+    resolve: (wire: MeterUsageWire) => usageFromWire(wire),
+  }),
+);

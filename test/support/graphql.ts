@@ -96,3 +96,64 @@ export async function wsExecute<T = Record<string, any>>(
     );
   });
 }
+
+export interface Subscription<T> {
+  /** Every result received so far. */
+  results: { data?: T | null; errors?: GraphQLResponse['errors'] }[];
+  /** Resolves when `count` results have arrived (or rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  /** Resolves with the error or close that ended the subscription, if any. */
+  ended: Promise<unknown>;
+  stop(): void;
+}
+
+/** Subscribes with a graphql-ws client and collects what arrives. */
+export function collect<T = Record<string, any>>(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+): Subscription<T> {
+  const results: Subscription<T>['results'] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let endedResolve: (value: unknown) => void = () => {};
+  const ended = new Promise<unknown>((resolve) => {
+    endedResolve = resolve;
+  });
+  const stop = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        results.push(value as Subscription<T>['results'][number]);
+        for (const waiter of waiters.filter((w) => results.length >= w.count)) waiter.resolve();
+      },
+      error: (error) => endedResolve(error),
+      complete: () => endedResolve('complete'),
+    },
+  );
+  return {
+    results,
+    ended,
+    stop,
+    waitFor(count, timeoutMs = 10_000) {
+      if (results.length >= count) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`timed out waiting for ${count} results; got ${JSON.stringify(results)}`),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

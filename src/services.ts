@@ -1,0 +1,55 @@
+import { createAuthenticator } from './auth/bearer.ts';
+import type { Config } from './config.ts';
+import type { Services } from './context.ts';
+import type { DatabaseHandle } from './db/client.ts';
+import { jobDefinitions } from './jobs/registry.ts';
+import { startJobQueue } from './jobs/runner.ts';
+import { createLiveEvents } from './live/pubsub.ts';
+import type { Logger } from './logger.ts';
+import { FiredThresholds } from './resolvers/alerts.ts';
+import { UsageCache } from './resolvers/usage-cache.ts';
+import { createSingleEventQueue } from './resolvers/usage-record.ts';
+
+/**
+ * What every request, job and command shares, built once per process over an open database:
+ * the key authenticator, metering's in-process helpers, live events and the job queue.
+ */
+export async function createServices(
+  database: DatabaseHandle,
+  config: Readonly<Config>,
+  options: { log: Logger; now?: () => Date },
+): Promise<{ services: Services; close(): Promise<void> }> {
+  const live = createLiveEvents({ redisUrl: config.live.redisUrl, log: options.log });
+  const jobs = await startJobQueue({
+    store: database.jobStore,
+    log: options.log,
+    jobs: jobDefinitions(config),
+    pollingIntervalSeconds: config.jobs.pollingIntervalSeconds,
+  });
+  const services: Services = {
+    db: database.db,
+    config,
+    now: options.now ?? (() => new Date()),
+    authenticate: createAuthenticator(database.db, { cacheTtlMs: config.auth.keyCacheTtlMs }),
+    usage: {
+      cache: new UsageCache(config.usage.cache),
+      singleEvents: createSingleEventQueue(),
+      firedThresholds: new FiredThresholds(),
+    },
+    pubsub: live.pubsub,
+    jobs,
+  };
+  // A key revoked on any instance is forgotten here at once (and its sockets closed, graphql-ws).
+  const revocations = live.pubsub.subscribe('key:revoked');
+  void (async () => {
+    for await (const { keyId } of revocations) services.authenticate.forget(keyId);
+  })().catch((error) => options.log.error({ err: error }, 'key revocation listener failed'));
+  return {
+    services,
+    async close() {
+      await revocations.return?.();
+      await jobs.stop();
+      await live.close();
+    },
+  };
+}
