@@ -82,7 +82,7 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
         httpServer,
         yoga,
         authenticate: services.authenticate,
-        pubsub: services.pubsub,
+        live: services.live,
         log,
         maxPayloadBytes: config.server.maxBodyBytes,
       });

@@ -56,6 +56,11 @@ const jobsEnv = z.object({
   JOBS_ENABLED: z.stringbool().default(true),
   /** How often an idle worker looks for jobs. */
   JOBS_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  /** The Postgres schema pg-boss keeps its queues in; every instance of a deployment shares it. */
+  JOBS_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .default('pgboss'),
 });
 
 const liveEnv = z.object({
@@ -128,7 +133,11 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       maxEventsPerRequest: 10_000,
       cache: { termsTtlMs: env.USAGE_TERMS_CACHE_MS, totalsTtlMs: env.USAGE_TOTALS_CACHE_MS },
     },
-    jobs: { enabled: env.JOBS_ENABLED, pollingIntervalSeconds: env.JOBS_POLL_SECONDS },
+    jobs: {
+      enabled: env.JOBS_ENABLED,
+      pollingIntervalSeconds: env.JOBS_POLL_SECONDS,
+      schema: env.JOBS_SCHEMA,
+    },
     live: { redisUrl: env.REDIS_URL, usageIntervalMs: env.LIVE_USAGE_INTERVAL_MS },
     alerts: {
       smtpUrl: env.SMTP_URL,

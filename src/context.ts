@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import type { Role } from './db/schema.ts';
 import type { JobQueue } from './jobs/runner.ts';
-import type { LivePubSub } from './live/pubsub.ts';
+import type { LiveEvents } from './live/pubsub.ts';
 import type { FiredThresholds } from './resolvers/alerts.ts';
 import { createLoaders, type Loaders } from './resolvers/loaders.ts';
 import type { UsageCache } from './resolvers/usage-cache.ts';
@@ -29,7 +29,7 @@ export interface RequestContext {
   /** The current time; injectable so that tests and replays can set it. */
   now: () => Date;
   usage: UsageServices;
-  pubsub: LivePubSub;
+  live: LiveEvents;
   jobs: JobQueue;
 }
 
@@ -48,7 +48,7 @@ export interface Services {
   authenticate: Authenticator;
   usage: UsageServices;
   /** Live events (graphql-ws and SSE subscriptions); published after commit. */
-  pubsub: LivePubSub;
+  live: LiveEvents;
   jobs: JobQueue;
 }
 
@@ -63,7 +63,7 @@ export function createRequestContext(
     config: services.config,
     now: services.now,
     usage: services.usage,
-    pubsub: services.pubsub,
+    live: services.live,
     jobs: services.jobs,
     loaders: createLoaders(services.db, services.now),
   };

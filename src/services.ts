@@ -25,6 +25,7 @@ export async function createServices(
     log: options.log,
     jobs: jobDefinitions(config),
     pollingIntervalSeconds: config.jobs.pollingIntervalSeconds,
+    schema: config.jobs.schema,
   });
   const services: Services = {
     db: database.db,
@@ -36,11 +37,11 @@ export async function createServices(
       singleEvents: createSingleEventQueue(),
       firedThresholds: new FiredThresholds(),
     },
-    pubsub: live.pubsub,
+    live,
     jobs,
   };
   // A key revoked on any instance is forgotten here at once (and its sockets closed, graphql-ws).
-  const revocations = live.pubsub.subscribe('key:revoked');
+  const revocations = live.stream('key:revoked', undefined);
   void (async () => {
     for await (const { keyId } of revocations) services.authenticate.forget(keyId);
   })().catch((error) => options.log.error({ err: error }, 'key revocation listener failed'));

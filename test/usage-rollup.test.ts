@@ -10,6 +10,7 @@ import { startTestServer, type TestServer } from './support/server.ts';
 import { recordBatch, testClock, uniqueKey, usageOf } from './support/usage.ts';
 
 const clock = testClock('2026-03-16T12:00:00.000Z');
+const JOBS_SCHEMA = `pgboss_rollup_${process.pid}`;
 const logLines: string[] = [];
 let server: TestServer;
 
@@ -23,7 +24,10 @@ beforeAll(async () => {
       },
     }),
   );
-  server = await startTestServer({ JOBS_ENABLED: 'true' }, undefined, { now: clock.now, log });
+  server = await startTestServer({ JOBS_ENABLED: 'true', JOBS_SCHEMA: JOBS_SCHEMA }, undefined, {
+    now: clock.now,
+    log,
+  });
 });
 afterAll(() => server?.stop());
 
@@ -45,7 +49,7 @@ describe('the daily usage rollup (pg-boss)', () => {
   it('is scheduled at 02:00 UTC', async () => {
     const rows = await queryRows<{ name: string; cron: string; timezone: string }>(
       server.db(),
-      sql`select name, cron, timezone from pgboss.schedule where name = 'usage-rollup'`,
+      sql`select name, cron, timezone from ${sql.identifier(JOBS_SCHEMA)}.schedule where name = 'usage-rollup'`,
     );
     expect(rows).toEqual([{ name: 'usage-rollup', cron: '0 2 * * *', timezone: 'UTC' }]);
   });

@@ -6,7 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/bearer.ts';
 import type { Principal } from '../context.ts';
-import type { LivePubSub } from '../live/pubsub.ts';
+import type { LiveEvents } from '../live/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
 
@@ -20,7 +20,7 @@ export function attachGraphQLWebSocket(deps: {
   httpServer: Server;
   yoga: GraphQLHandler;
   authenticate: Authenticator;
-  pubsub: LivePubSub;
+  live: LiveEvents;
   log: Logger;
   maxPayloadBytes: number;
 }) {
@@ -38,7 +38,7 @@ export function attachGraphQLWebSocket(deps: {
   const principals = new WeakMap<object, Principal>();
   /** Open sockets by API key, so that revoking a key ends its sockets. */
   const socketsByKey = new Map<string, Set<WebSocket>>();
-  const revocations = deps.pubsub.subscribe('key:revoked');
+  const revocations = deps.live.stream('key:revoked', undefined);
   void (async () => {
     for await (const { keyId } of revocations) {
       for (const socket of socketsByKey.get(keyId) ?? []) {

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { unauthenticated } from '../schema/auth-errors.ts';
 import { schema } from '../schema/index.ts';
 import { armorPlugins } from './armor.ts';
+import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /**
  * What the transport hands to Yoga. Over HTTP the principal is read from the request's
@@ -39,6 +40,7 @@ export function createGraphQLHandler(deps: { services: Services; log: Logger }) 
     maskedErrors: { maskError: exposeDomainErrors },
     plugins: [
       ...armorPlugins(config.graphql, { suggestFields: isDevelopment }),
+      useSharedSubscriptionResults(),
       useErrorHandler(({ errors, context }) => {
         const requestLog = (context as Partial<ServerContext>).log ?? log;
         for (const error of errors) {

@@ -27,20 +27,30 @@ export async function startJobQueue(options: {
   log: Logger;
   jobs: AnyJob[];
   pollingIntervalSeconds: number;
+  schema: string;
 }): Promise<JobQueue> {
   const JOBS = options.jobs;
   const log = options.log.child({ component: 'jobs' });
   const boss =
     options.store.kind === 'pglite'
-      ? new PgBoss({ db: fromPglite(options.store.client), backend: 'pglite' })
+      ? new PgBoss({
+          db: fromPglite(options.store.client),
+          backend: 'pglite',
+          schema: options.schema,
+        })
       : new PgBoss({
           connectionString: options.store.url,
           max: 4,
           application_name: 'billing-jobs',
+          schema: options.schema,
         });
   boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
   await boss.start();
-  for (const job of JOBS) await boss.createQueue(job.name, queueOptions(job));
+  for (const job of JOBS) {
+    // A queue keeps the options it was created with: apply the current ones on every start.
+    if (await boss.getQueue(job.name)) await boss.updateQueue(job.name, queueOptions(job));
+    else await boss.createQueue(job.name, queueOptions(job));
+  }
 
   return {
     async send(name, payload, sendOptions) {

@@ -94,7 +94,7 @@ export async function revokeApiKey(ctx: RequestContext, keyId: string): Promise<
     )
     .returning({ id: apiKeys.id, role: apiKeys.role, createdAt: apiKeys.createdAt });
   if (!key) throw new NotFoundError('API key');
-  ctx.pubsub.publish('key:revoked', { keyId: key.id });
+  ctx.live.publish('key:revoked', { keyId: key.id });
   ctx.log.info({ keyId: key.id }, 'api key revoked');
   return { ...key, secret: null };
 }

@@ -15,10 +15,10 @@ export async function publishAfterCommit(
   changes: { usage: MeterUsageFigures[]; alerts: ThresholdAlertRow[] },
 ): Promise<void> {
   for (const usage of changes.usage) {
-    ctx.pubsub.publish('usage:updated', organizationId, usageToWire(usage));
+    ctx.live.publish('usage:updated', organizationId, usageToWire(usage));
   }
   for (const alert of changes.alerts) {
-    ctx.pubsub.publish('threshold:crossed', organizationId, alertToWire(alert));
+    ctx.live.publish('threshold:crossed', organizationId, alertToWire(alert));
   }
   if (changes.alerts.length === 0) return;
   await dispatchAlerts(

@@ -58,7 +58,7 @@ builder.subscriptionField('thresholdCrossed', (t) =>
     args: { organizationId: t.arg.id() },
     authScopes: liveScopes,
     subscribe: (_root, args, ctx) =>
-      ctx.pubsub.subscribe('threshold:crossed', liveOrganization(ctx, args.organizationId)),
+      ctx.live.stream('threshold:crossed', liveOrganization(ctx, args.organizationId)),
     resolve: (wire: ThresholdAlertWire) => alertFromWire(wire),
   }),
 );

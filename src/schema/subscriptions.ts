@@ -58,7 +58,7 @@ builder.subscriptionField('subscriptionUpdated', (t) =>
     args: { organizationId: t.arg.id() },
     authScopes: liveScopes,
     subscribe: (_root, args, ctx) =>
-      ctx.pubsub.subscribe('subscription:updated', liveOrganization(ctx, args.organizationId)),
+      ctx.live.stream('subscription:updated', liveOrganization(ctx, args.organizationId)),
     resolve: (wire: BillingSubscriptionWire) => subscriptionFromWire(wire),
   }),
 );

@@ -1,9 +1,7 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { MeterUsageFigures, QuotaCheckFigures } from '../billing/usage.ts';
 import type { RequestContext } from '../context.ts';
 import type { UsageEventRow } from '../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
-import { latestPerInterval } from '../live/throttle.ts';
 import { type MeterUsageWire, usageFromWire } from '../live/wire.ts';
 import type { UsagePoint } from '../resolvers/usage.ts';
 import {
@@ -279,19 +277,11 @@ builder.subscriptionField('usageUpdated', (t) =>
       'Usage, live; coalesced per meter (at most one message per LIVE_USAGE_INTERVAL_MS, 250 ms by default), the latest value always delivered.',
     args: { meter: t.arg.string(), organizationId: t.arg.id() },
     authScopes: liveScopes,
-    subscribe: (_root, args, ctx) => {
-      const updates = ctx.pubsub.subscribe(
-        'usage:updated',
-        liveOrganization(ctx, args.organizationId),
-      );
-      const wanted = args.meter
-        ? pipe(
-            updates,
-            filter((u: MeterUsageWire) => u.meterKey === args.meter),
-          )
-        : updates;
-      return latestPerInterval(wanted, ctx.config.live.usageIntervalMs, (u) => u.meterKey);
-    },
+    subscribe: (_root, args, ctx) =>
+      ctx.live.stream('usage:updated', liveOrganization(ctx, args.organizationId), {
+        ...(args.meter ? { accept: (u: MeterUsageWire) => u.meterKey === args.meter } : {}),
+        throttle: { intervalMs: ctx.config.live.usageIntervalMs, keyOf: (u) => u.meterKey },
+      }),
     resolve: (wire: MeterUsageWire) => usageFromWire(wire),
   }),
 );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type App, type AppOptions, buildApp, type StartedApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { Database } from '../../src/db/client.ts';
@@ -26,6 +27,8 @@ export async function startTestServer(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     PORT: '0',
     BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
+    // Servers sharing one Postgres database run different settings: each gets queues of its own.
+    JOBS_SCHEMA: `pgboss_${randomBytes(4).toString('hex')}`,
     ...ownStorage.env,
     ...env,
   });
