@@ -7,9 +7,11 @@ import { createGraphQLHandler, GRAPHQL_PATH } from './http/graphql.ts';
 import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
 import { healthz, readyz } from './http/health.ts';
 import { createHttpServer } from './http/server.ts';
+import { stripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createServices } from './services.ts';
+import { syncCatalog } from './stripe/provisioning.ts';
 
 export interface StartedApp {
   url: string;
@@ -67,6 +69,13 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
       });
       const { services } = shared;
       if (config.jobs.enabled) await services.jobs.work({ services, log });
+      if (services.stripe) {
+        // Plans → Stripe products and prices. Stripe being down must not keep the server down:
+        // provisioning and checkout make a missing price when they need it.
+        await syncCatalog(services, log).catch((error: unknown) =>
+          log.error({ err: error }, 'Stripe catalog sync failed at start; it runs again on demand'),
+        );
+      }
       const yoga = createGraphQLHandler({ services, log });
       const httpServer = createHttpServer({
         yoga,
@@ -76,6 +85,7 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
           { method: 'GET', path: '/healthz', handle: healthz },
           { method: 'GET', path: '/readyz', handle: readyz(db, log) },
           { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
+          { method: 'POST', path: '/webhooks/stripe', handle: stripeWebhookRoute(services) },
         ],
       });
       const ws = attachGraphQLWebSocket({

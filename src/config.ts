@@ -84,6 +84,22 @@ const alertsEnv = z.object({
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
+const stripeEnv = z.object({
+  /** Unset: ledger-only (no Stripe calls; checkout and portal answer BillingProviderError). */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_/, 'must be a Stripe secret key (sk_...)')
+    .optional(),
+  /** Signing secret of the webhook endpoint (whsec_...); required with STRIPE_SECRET_KEY. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(8).optional(),
+  /** Another Stripe-compatible server, e.g. http://127.0.0.1:12111 (the project's fake). */
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  STRIPE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(20_000),
+  /** Failed payment attempts after which an organization falls back to the free plan. */
+  DUNNING_MAX_FAILED_PAYMENTS: z.coerce.number().int().min(1).max(20).default(3),
+});
+
 const authEnv = z.object({
   /** Becomes an ADMIN key at start (for scripted setups and tests); never logged. */
   BOOTSTRAP_ADMIN_KEY: z
@@ -102,10 +118,17 @@ const envSchema = z.object({
   ...jobsEnv.shape,
   ...liveEnv.shape,
   ...alertsEnv.shape,
+  ...stripeEnv.shape,
   ...authEnv.shape,
 });
 
 export type Env = Record<string, string | undefined>;
+
+const envSchemaWithRules = () =>
+  envSchema.refine((env) => !env.STRIPE_SECRET_KEY || env.STRIPE_WEBHOOK_SECRET, {
+    path: ['STRIPE_WEBHOOK_SECRET'],
+    message: 'is required with STRIPE_SECRET_KEY (webhooks keep local state in sync)',
+  });
 
 function buildConfig(env: z.infer<typeof envSchema>) {
   return {
@@ -146,6 +169,16 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       retryDelaySeconds: env.DELIVERY_RETRY_DELAY_SECONDS,
       webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
     },
+    stripe: env.STRIPE_SECRET_KEY
+      ? {
+          secretKey: env.STRIPE_SECRET_KEY,
+          webhookSecret: env.STRIPE_WEBHOOK_SECRET as string,
+          apiBase: env.STRIPE_API_BASE,
+          maxNetworkRetries: env.STRIPE_MAX_NETWORK_RETRIES,
+          timeoutMs: env.STRIPE_TIMEOUT_MS,
+        }
+      : null,
+    dunning: { maxFailedPayments: env.DUNNING_MAX_FAILED_PAYMENTS },
     auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY, keyCacheTtlMs: env.AUTH_KEY_CACHE_MS },
   };
 }
@@ -167,7 +200,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   );
-  const parsed = envSchema.safeParse(present);
+  const parsed = envSchemaWithRules().safeParse(present);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),

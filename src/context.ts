@@ -9,6 +9,7 @@ import type { FiredThresholds } from './resolvers/alerts.ts';
 import { createLoaders, type Loaders } from './resolvers/loaders.ts';
 import type { UsageCache } from './resolvers/usage-cache.ts';
 import type { SingleEventQueue } from './resolvers/usage-record.ts';
+import type { StripeGateway } from './stripe/gateway.ts';
 
 /** Who is calling: the API key behind the request. */
 export interface Principal {
@@ -31,6 +32,7 @@ export interface RequestContext {
   usage: UsageServices;
   live: LiveEvents;
   jobs: JobQueue;
+  stripe: StripeGateway | null;
 }
 
 /** In-process helpers of metering, shared by all requests (see usage-cache.ts, usage-record.ts). */
@@ -50,7 +52,11 @@ export interface Services {
   /** Live events (graphql-ws and SSE subscriptions); published after commit. */
   live: LiveEvents;
   jobs: JobQueue;
+  stripe: StripeGateway | null;
 }
+
+/** What background work (jobs, commands, webhooks) needs: everything but authentication. */
+export type BackgroundServices = Omit<Services, 'authenticate'>;
 
 /** A request's context, with DataLoaders of its own. */
 export function createRequestContext(
@@ -65,6 +71,7 @@ export function createRequestContext(
     usage: services.usage,
     live: services.live,
     jobs: services.jobs,
+    stripe: services.stripe,
     loaders: createLoaders(services.db, services.now),
   };
 }

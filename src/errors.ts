@@ -53,3 +53,13 @@ export class QuotaExceededError extends Error {
     this.resetsAt = details.resetsAt;
   }
 }
+
+/** The payment provider (Stripe) refused or failed; nothing was changed locally. */
+export class BillingProviderError extends Error {
+  readonly code: string | null;
+  constructor(message: string, code: string | null = null) {
+    super(message);
+    this.name = 'BillingProviderError';
+    this.code = code;
+  }
+}

@@ -9,6 +9,8 @@ import type { Logger } from './logger.ts';
 import { FiredThresholds } from './resolvers/alerts.ts';
 import { UsageCache } from './resolvers/usage-cache.ts';
 import { createSingleEventQueue } from './resolvers/usage-record.ts';
+import { createStripeClient } from './stripe/client.ts';
+import { StripeGateway } from './stripe/gateway.ts';
 
 /**
  * What every request, job and command shares, built once per process over an open database:
@@ -27,6 +29,7 @@ export async function createServices(
     pollingIntervalSeconds: config.jobs.pollingIntervalSeconds,
     schema: config.jobs.schema,
   });
+  const stripeClient = createStripeClient(config.stripe);
   const services: Services = {
     db: database.db,
     config,
@@ -39,6 +42,7 @@ export async function createServices(
     },
     live,
     jobs,
+    stripe: stripeClient ? new StripeGateway(stripeClient) : null,
   };
   // A key revoked on any instance is forgotten here at once (and its sockets closed, graphql-ws).
   const revocations = live.stream('key:revoked', undefined);

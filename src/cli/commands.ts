@@ -6,8 +6,14 @@ import { runUsageRollup } from '../jobs/usage-rollup.ts';
 import { createApiKey, createApiKeyInput, issueApiKey } from '../resolvers/api-keys.ts';
 import { listPlans } from '../resolvers/catalog.ts';
 import { createOrganization, createOrganizationInput } from '../resolvers/organizations.ts';
+import { reconcileWithStripe, syncCatalog } from '../stripe/provisioning.ts';
 import { parseInput } from '../validation.ts';
 import { progressBar } from './progress.ts';
+
+function requireStripe(ctx: RequestContext): RequestContext {
+  if (!ctx.stripe) throw new ValidationError('Stripe is not configured: set STRIPE_SECRET_KEY');
+  return ctx;
+}
 
 type Options = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -74,6 +80,23 @@ export const COMMANDS: Record<string, Command> = {
           `  repaired ${r.organizationId} ${r.meterKey} ${r.periodStart.toISOString().slice(0, 7)}: ${r.stored.value} → ${r.fromEvents.value}`,
         );
       }
+    },
+  },
+  'stripe-sync-catalog': {
+    usage: 'plans → Stripe products and prices (idempotent)',
+    options: {},
+    async run(ctx, _options, print) {
+      const services = requireStripe(ctx);
+      print(`${await syncCatalog(services, ctx.log)} plan versions in sync with Stripe`);
+    },
+  },
+  'stripe-reconcile': {
+    usage: 're-reads every Stripe subscription and repairs local state',
+    options: {},
+    async run(ctx, _options, print) {
+      const services = requireStripe(ctx);
+      const { checked, repaired } = await reconcileWithStripe(services, ctx.log);
+      print(`${checked} subscriptions checked, ${repaired} repaired`);
     },
   },
   plans: {

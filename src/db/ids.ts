@@ -7,7 +7,17 @@ import { randomFillSync } from 'node:crypto';
  */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'org' | 'key' | 'plan' | 'sub' | 'evt' | 'alrt' | 'we' | 'whd' | 'eml';
+export type IdPrefix =
+  | 'org'
+  | 'key'
+  | 'plan'
+  | 'sub'
+  | 'evt'
+  | 'alrt'
+  | 'we'
+  | 'whd'
+  | 'eml'
+  | 'pro';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = '';

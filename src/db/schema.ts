@@ -6,4 +6,5 @@ export * from './tables/meters.ts';
 export * from './tables/organizations.ts';
 export * from './tables/plans.ts';
 export * from './tables/quota-overrides.ts';
+export * from './tables/stripe.ts';
 export * from './tables/usage.ts';

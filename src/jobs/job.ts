@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Services } from '../context.ts';
+import type { BackgroundServices } from '../context.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -18,7 +18,7 @@ export interface JobDefinition<P extends z.ZodType> {
 }
 
 export interface JobDeps {
-  services: Services;
+  services: BackgroundServices;
   log: Logger;
 }
 

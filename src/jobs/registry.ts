@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { alertDeliveryJobs } from './alert-delivery.ts';
 import type { JobDefinition } from './job.ts';
+import { subscriptionJobs } from './stripe-jobs.ts';
 import { usageRollupJob } from './usage-rollup.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: job definitions with different payload types
@@ -8,5 +9,5 @@ export type AnyJob = JobDefinition<any>;
 
 /** Every job of the server; retries of deliveries follow the configuration. */
 export function jobDefinitions(config: Readonly<Config>): AnyJob[] {
-  return [usageRollupJob, ...alertDeliveryJobs(config)];
+  return [usageRollupJob, ...alertDeliveryJobs(config), ...subscriptionJobs];
 }

@@ -50,6 +50,11 @@ export async function createOrganization(
     { organizationId: created.organization.id, planKey: input.planKey ?? null },
     'organization created',
   );
+  // With Stripe, the customer and the subscription are made by a job: Stripe being slow or down
+  // never fails the creation, and the job retries with the same idempotency keys.
+  if (ctx.stripe && input.planKey) {
+    await ctx.jobs.send('stripe-provision', { organizationId: created.organization.id });
+  }
   return created;
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Aggregation } from '../billing/aggregation.ts';
 import { calendarMonthOf, type Period } from '../billing/period.ts';
 import { type EffectiveQuota, effectiveQuota, type PlanQuotaTerms } from '../billing/quota.ts';
@@ -38,9 +38,12 @@ export interface OrganizationTerms {
 export async function loadOrganizationTerms(
   db: Executor,
   organizationIds: readonly string[],
+  /** Terms as if the organizations were on this plan (previews of a plan change). */
+  options: { planId?: string } = {},
 ): Promise<Map<string, OrganizationTerms>> {
   const result = new Map<string, OrganizationTerms>();
   if (organizationIds.length === 0) return result;
+  const planId = options.planId ? sql`${options.planId}` : billingSubscriptions.planId;
   const rows = await db
     .select({
       organizationId: organizations.id,
@@ -58,11 +61,8 @@ export async function loadOrganizationTerms(
     .from(organizations)
     .crossJoin(meters)
     .leftJoin(billingSubscriptions, eq(billingSubscriptions.organizationId, organizations.id))
-    .leftJoin(plans, eq(plans.id, billingSubscriptions.planId))
-    .leftJoin(
-      planQuotas,
-      and(eq(planQuotas.planId, billingSubscriptions.planId), eq(planQuotas.meterKey, meters.key)),
-    )
+    .leftJoin(plans, eq(plans.id, planId))
+    .leftJoin(planQuotas, and(eq(planQuotas.planId, planId), eq(planQuotas.meterKey, meters.key)))
     .leftJoin(
       quotaOverrides,
       and(

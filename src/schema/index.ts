@@ -12,6 +12,7 @@ import './quota-overrides.ts';
 import './alerts.ts';
 import './webhooks.ts';
 import './outbox.ts';
+import './billing.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,4 +1,4 @@
-import { boolean, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, timestamps } from '../columns.ts';
 import { subscriptionStatus } from './enums.ts';
 import { organizations } from './organizations.ts';
@@ -28,6 +28,14 @@ export const billingSubscriptions = pgTable('billing_subscriptions', {
   /** A change scheduled for the end of the period (a downgrade, usually). */
   pendingPlanId: text('pending_plan_id').references(() => plans.id),
   stripeSubscriptionId: text('stripe_subscription_id').unique(),
+  /** The Stripe subscription item that carries the plan's price. */
+  stripeItemId: text('stripe_item_id'),
+  /** The plan in force when the current period began: the period's invoice bills its base. */
+  periodPlanId: text('period_plan_id').references(() => plans.id),
+  /** When Stripe created the newest state applied here: older webhook events never overwrite it. */
+  stripeStateAt: instant('stripe_state_at'),
+  /** Failed payment attempts of the latest unpaid invoice (dunning). */
+  failedPaymentAttempts: integer('failed_payment_attempts').notNull().default(0),
   ...timestamps,
 });
 

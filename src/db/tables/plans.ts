@@ -34,6 +34,9 @@ export const plans = pgTable(
     features: jsonb('features').$type<string[]>().notNull().default([]),
     /** Inactive plans are no longer sold; existing subscriptions keep them. */
     active: boolean('active').notNull().default(true),
+    /** The Stripe product and price of this version, once the catalog is synced. */
+    stripeProductId: text('stripe_product_id'),
+    stripePriceId: text('stripe_price_id').unique(),
     ...timestamps,
   },
   (t) => [

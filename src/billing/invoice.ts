@@ -1,0 +1,170 @@
+import type { Aggregation } from './aggregation.ts';
+import { Decimal } from './decimal.ts';
+import { formatUnitPrice, type Money, money, roundToMinorUnits } from './money.ts';
+import type { Period } from './period.ts';
+import { type OverageTier, overageAmount, overageUnits } from './pricing.ts';
+import { roundHalfAwayFromZero } from './proration.ts';
+import type { EffectiveQuota } from './quota.ts';
+
+export type LineItemKind = 'BASE' | 'OVERAGE' | 'PRORATION' | 'CREDIT';
+
+/** One line of an invoice, as a person checks it. */
+export interface InvoiceLine {
+  kind: LineItemKind;
+  description: string;
+  meterKey: string | null;
+  used: Decimal | null;
+  included: Decimal | null;
+  excess: Decimal | null;
+  unitPrice: Decimal | null;
+  rateDescription: string | null;
+  amount: Money;
+}
+
+export interface InvoiceInput {
+  currency: string;
+  plan: { name: string; basePriceAmount: number };
+  /** The billed period: a calendar month, or from a mid-month start to the next 1st. */
+  period: Period;
+  /** The whole calendar month of the period (the base is prorated by its seconds). */
+  month: Period;
+  meters: {
+    key: string;
+    unit: string;
+    aggregation: Aggregation;
+    used: Decimal;
+    quota: EffectiveQuota;
+  }[];
+  adjustments: { kind: 'PRORATION' | 'CREDIT'; description: string; amount: number }[];
+}
+
+export interface ComputedInvoice {
+  lines: InvoiceLine[];
+  subtotal: Money;
+  total: Money;
+}
+
+/**
+ * The invoice of a period, as a pure function of its inputs: the flat base of the plan (prorated
+ * by the second for a first partial month), one overage line per OVERAGE meter used past its
+ * included quantity (each rounded once, half away from zero), then prorations and credits.
+ * SOFT and HARD meters never produce overage lines; unlimited meters neither.
+ * total = base + overage + proration − credits.
+ */
+export function computeInvoice(input: InvoiceInput): ComputedInvoice {
+  const lines: InvoiceLine[] = [baseLine(input)];
+  for (const meter of input.meters) {
+    const line = overageLine(meter, input.currency);
+    if (line) lines.push(line);
+  }
+  for (const adjustment of input.adjustments) {
+    lines.push({
+      kind: adjustment.kind,
+      description: adjustment.description,
+      meterKey: null,
+      used: null,
+      included: null,
+      excess: null,
+      unitPrice: null,
+      rateDescription: null,
+      amount: money(adjustment.amount, input.currency),
+    });
+  }
+  const sum = lines.reduce((total, line) => total + line.amount.amount, 0);
+  const subtotal = lines
+    .filter((l) => l.kind !== 'CREDIT')
+    .reduce((t, l) => t + l.amount.amount, 0);
+  return { lines, subtotal: money(subtotal, input.currency), total: money(sum, input.currency) };
+}
+
+function baseLine(input: InvoiceInput): InvoiceLine {
+  const seconds = (p: Period) => BigInt(Math.floor((p.end.getTime() - p.start.getTime()) / 1000));
+  const whole =
+    input.period.start.getTime() === input.month.start.getTime() &&
+    input.period.end.getTime() === input.month.end.getTime();
+  const amount = whole
+    ? input.plan.basePriceAmount
+    : roundHalfAwayFromZero(
+        BigInt(input.plan.basePriceAmount) * seconds(input.period),
+        seconds(input.month),
+      );
+  const monthName = input.month.start.toLocaleString('en-US', {
+    month: 'long',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+  return {
+    kind: 'BASE',
+    description: whole
+      ? `${input.plan.name} plan, ${monthName}`
+      : `${input.plan.name} plan, ${monthName} from ${input.period.start.toISOString().slice(0, 10)} (prorated)`,
+    meterKey: null,
+    used: null,
+    included: null,
+    excess: null,
+    unitPrice: null,
+    rateDescription: null,
+    amount: money(amount, input.currency),
+  };
+}
+
+function overageLine(meter: InvoiceInput['meters'][number], currency: string): InvoiceLine | null {
+  const { quota } = meter;
+  if (quota.mode !== 'OVERAGE' || quota.limit === null || !meter.used.greaterThan(quota.limit))
+    return null;
+  const terms = {
+    included: quota.limit,
+    unitPrice: quota.overageUnitPrice,
+    tiers: quota.overageTiers,
+  };
+  return {
+    kind: 'OVERAGE',
+    description: `${meter.key}: ${formatQuantity(overageUnits(meter.used, quota.limit))} ${meter.unit} over the included ${formatQuantity(quota.limit)}`,
+    meterKey: meter.key,
+    used: meter.used,
+    included: quota.limit,
+    excess: overageUnits(meter.used, quota.limit),
+    unitPrice: quota.overageUnitPrice,
+    rateDescription: rateDescription(
+      quota.limit,
+      quota.overageUnitPrice,
+      quota.overageTiers,
+      meter.unit,
+      currency,
+    ),
+    amount: roundToMinorUnits(overageAmount(meter.used, terms), currency),
+  };
+}
+
+/** For people: "$0.0003 per request over 1,000,000", or the tiers in order. */
+export function rateDescription(
+  included: Decimal,
+  unitPrice: Decimal | null,
+  tiers: OverageTier[] | null,
+  unit: string,
+  currency: string,
+): string {
+  if (unitPrice)
+    return `${formatUnitPrice(unitPrice, currency)} per ${unit} over ${formatQuantity(included)}`;
+  let from = included;
+  const parts: string[] = [];
+  for (const tier of tiers ?? []) {
+    const upTo = tier.upTo === null ? null : new Decimal(tier.upTo);
+    if (upTo !== null && !upTo.greaterThan(from)) continue;
+    const price = formatUnitPrice(tier.unitPrice, currency);
+    parts.push(
+      upTo === null
+        ? `${price} per ${unit} over ${formatQuantity(from)}`
+        : `${price} per ${unit} from ${formatQuantity(from)} to ${formatQuantity(upTo)}`,
+    );
+    if (upTo === null) break;
+    from = upTo;
+  }
+  return parts.join(', then ');
+}
+
+const quantities = new Intl.NumberFormat('en-US', { maximumFractionDigits: 12 });
+
+function formatQuantity(value: Decimal): string {
+  return quantities.format(value.toFixed() as Intl.StringNumericLiteral);
+}

@@ -1,0 +1,30 @@
+import Stripe from 'stripe';
+import type { Config } from '../config.ts';
+
+/** The Stripe API version this code is written against (stripe-node's own, pinned with it). */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
+
+export type StripeClient = Stripe;
+
+/**
+ * The stripe-node client, or null in ledger-only mode. STRIPE_API_BASE points it at another
+ * Stripe-compatible server (the project's fake in tests and demos). stripe-node retries network
+ * failures, 409, 429 and 5xx with the same idempotency key.
+ */
+export function createStripeClient(config: Config['stripe']): Stripe | null {
+  if (!config) return null;
+  const base = config.apiBase ? new URL(config.apiBase) : null;
+  return new Stripe(config.secretKey, {
+    apiVersion: STRIPE_API_VERSION,
+    maxNetworkRetries: config.maxNetworkRetries,
+    timeout: config.timeoutMs,
+    appInfo: { name: 'graphql-billing-server' },
+    ...(base
+      ? {
+          host: base.hostname,
+          port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+          protocol: base.protocol === 'https:' ? 'https' : 'http',
+        }
+      : {}),
+  });
+}

@@ -1,0 +1,157 @@
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { BackgroundServices } from '../context.ts';
+import { billingSubscriptions, organizations, stripeEvents } from '../db/schema.ts';
+import type { Logger } from '../logger.ts';
+import { applyStripeSubscription } from './subscription-sync.ts';
+
+/** Stored Stripe events are processed by a job, from the store (never from the request). */
+export async function processStripeEvent(
+  services: BackgroundServices,
+  log: Logger,
+  eventId: string,
+): Promise<'processed' | 'skipped'> {
+  const [row] = await services.db
+    .update(stripeEvents)
+    .set({ attempts: sql`${stripeEvents.attempts} + 1` })
+    .where(and(eq(stripeEvents.id, eventId), isNull(stripeEvents.processedAt)))
+    .returning();
+  if (!row) return 'skipped';
+  const event = row.payload as Stripe.Event;
+  const eventLog = log.child({ stripeEventId: event.id, type: event.type });
+  try {
+    await handle(services, eventLog, event);
+  } catch (error) {
+    await services.db
+      .update(stripeEvents)
+      .set({ lastError: (error as Error).message.slice(0, 500) })
+      .where(eq(stripeEvents.id, eventId));
+    throw error;
+  }
+  await services.db
+    .update(stripeEvents)
+    .set({ processedAt: services.now(), lastError: null })
+    .where(eq(stripeEvents.id, eventId));
+  return 'processed';
+}
+
+async function handle(
+  services: BackgroundServices,
+  log: Logger,
+  event: Stripe.Event,
+): Promise<void> {
+  switch (event.type) {
+    case 'checkout.session.completed':
+      return checkoutCompleted(services, log, event.data.object);
+    case 'customer.subscription.created':
+    case 'customer.subscription.updated':
+    case 'customer.subscription.deleted':
+    case 'customer.subscription.trial_will_end':
+      await syncSubscription(services, log, event.data.object.id);
+      return;
+    case 'invoice.paid':
+      return invoicePaid(services, log, event.data.object);
+    case 'invoice.payment_failed':
+      return paymentFailed(services, log, event.data.object);
+    case 'invoice.created':
+    case 'invoice.finalized':
+    case 'invoice.voided':
+    case 'invoice.marked_uncollectible':
+      // Subscription invoices need nothing here; the ledger's own invoices are matched by id.
+      return;
+    default:
+      log.debug('Stripe event acknowledged and ignored');
+  }
+}
+
+/** Always read the subscription afresh: whatever order events come in, Stripe's now is newest. */
+export async function syncSubscription(
+  services: BackgroundServices,
+  log: Logger,
+  stripeSubscriptionId: string,
+) {
+  if (!services.stripe) return null;
+  const observedAt = services.now();
+  const subscription = await services.stripe.retrieveSubscription(stripeSubscriptionId);
+  return applyStripeSubscription(services, log, subscription, observedAt);
+}
+
+async function checkoutCompleted(
+  services: BackgroundServices,
+  log: Logger,
+  session: Stripe.Checkout.Session,
+) {
+  const organizationId = session.client_reference_id ?? session.metadata?.organization_id;
+  const customerId = typeof session.customer === 'string' ? session.customer : session.customer?.id;
+  if (organizationId && customerId) {
+    await services.db
+      .update(organizations)
+      .set({ stripeCustomerId: customerId })
+      .where(and(eq(organizations.id, organizationId), isNull(organizations.stripeCustomerId)));
+  }
+  const subscriptionId =
+    typeof session.subscription === 'string' ? session.subscription : session.subscription?.id;
+  if (subscriptionId) await syncSubscription(services, log, subscriptionId);
+}
+
+function subscriptionOf(invoice: Stripe.Invoice): string | null {
+  const subscription = invoice.parent?.subscription_details?.subscription;
+  if (!subscription) return null;
+  return typeof subscription === 'string' ? subscription : subscription.id;
+}
+
+async function invoicePaid(services: BackgroundServices, log: Logger, invoice: Stripe.Invoice) {
+  const subscriptionId = subscriptionOf(invoice);
+  if (!subscriptionId) return;
+  await services.db
+    .update(billingSubscriptions)
+    .set({ failedPaymentAttempts: 0 })
+    .where(eq(billingSubscriptions.stripeSubscriptionId, subscriptionId));
+  await syncSubscription(services, log, subscriptionId);
+}
+
+/**
+ * Dunning: the attempt count of the unpaid invoice is kept; at DUNNING_MAX_FAILED_PAYMENTS the
+ * Stripe subscription is canceled and the organization falls back to the free plan.
+ */
+async function paymentFailed(services: BackgroundServices, log: Logger, invoice: Stripe.Invoice) {
+  const subscriptionId = subscriptionOf(invoice);
+  if (!subscriptionId || !services.stripe) return;
+  const attempts = invoice.attempt_count;
+  await services.db
+    .update(billingSubscriptions)
+    .set({ failedPaymentAttempts: attempts })
+    .where(eq(billingSubscriptions.stripeSubscriptionId, subscriptionId));
+  if (attempts >= services.config.dunning.maxFailedPayments) {
+    log.warn(
+      { stripeSubscriptionId: subscriptionId, attempts },
+      'payment failed too often: canceling, falling back to the free plan',
+    );
+    const observedAt = services.now();
+    const canceled = await services.stripe.cancelNow(subscriptionId, `dunning:${subscriptionId}`);
+    await applyStripeSubscription(services, log, canceled, observedAt);
+    return;
+  }
+  await syncSubscription(services, log, subscriptionId);
+}
+
+/** Events stored but not processed a minute later (their job was lost): queued again. */
+export async function sweepStripeEvents(
+  services: BackgroundServices,
+  log: Logger,
+): Promise<number> {
+  const stale = await services.db
+    .select({ id: stripeEvents.id })
+    .from(stripeEvents)
+    .where(
+      and(
+        isNull(stripeEvents.processedAt),
+        lt(stripeEvents.receivedAt, new Date(services.now().getTime() - 60_000)),
+      ),
+    )
+    .orderBy(stripeEvents.stripeCreatedAt)
+    .limit(500);
+  for (const { id } of stale) await services.jobs.send('stripe-event', { eventId: id });
+  if (stale.length) log.warn({ events: stale.length }, 'requeued unprocessed Stripe events');
+  return stale.length;
+}

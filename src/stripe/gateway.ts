@@ -1,0 +1,204 @@
+import Stripe from 'stripe';
+import { startOfNextUtcMonth } from '../billing/period.ts';
+import type { PlanRow } from '../db/schema.ts';
+import { BillingProviderError } from '../errors.ts';
+
+/**
+ * The only code that calls Stripe. Every write carries an idempotency key derived from our own
+ * ids, so a retry (stripe-node's own, a job's, a person's) never makes a second object. Stripe's
+ * failures come out as BillingProviderError.
+ */
+export class StripeGateway {
+  readonly #stripe: Stripe;
+
+  constructor(stripe: Stripe) {
+    this.#stripe = stripe;
+  }
+
+  /** The plan version's product and monthly price, made when missing (lookup key per version). */
+  async ensurePlanPrice(plan: PlanRow): Promise<{ productId: string; priceId: string }> {
+    return call(async () => {
+      const productId = `billing_plan_${plan.key}`;
+      await this.#stripe.products.retrieve(productId).catch(async (error: unknown) => {
+        if (!isMissing(error)) throw error;
+        await this.#stripe.products.create(
+          { id: productId, name: plan.name, metadata: { plan_key: plan.key } },
+          { idempotencyKey: `product:${plan.key}` },
+        );
+      });
+      const lookupKey = `${plan.key}_v${plan.version}`;
+      const existing = await this.#stripe.prices.list({ lookup_keys: [lookupKey], limit: 1 });
+      const found = existing.data[0];
+      if (found) return { productId, priceId: found.id };
+      const price = await this.#stripe.prices.create(
+        {
+          product: productId,
+          currency: plan.currency,
+          unit_amount: plan.basePriceAmount,
+          recurring: { interval: plan.interval === 'YEAR' ? 'year' : 'month' },
+          lookup_key: lookupKey,
+          nickname: `${plan.name} v${plan.version}`,
+          metadata: { plan_id: plan.id, plan_key: plan.key, plan_version: String(plan.version) },
+        },
+        { idempotencyKey: `price:${plan.id}` },
+      );
+      return { productId, priceId: price.id };
+    });
+  }
+
+  createCustomer(organization: {
+    id: string;
+    name: string;
+    billingEmail: string | null;
+  }): Promise<Stripe.Customer> {
+    return call(() =>
+      this.#stripe.customers.create(
+        {
+          name: organization.name,
+          ...(organization.billingEmail ? { email: organization.billingEmail } : {}),
+          metadata: { organization_id: organization.id },
+        },
+        { idempotencyKey: `customer:${organization.id}` },
+      ),
+    );
+  }
+
+  /** A subscription on a plan price, its billing cycle anchored to the next 1st 00:00 UTC. */
+  createSubscription(input: {
+    subscriptionId: string;
+    organizationId: string;
+    customerId: string;
+    priceId: string;
+    now: Date;
+  }): Promise<Stripe.Subscription> {
+    return call(() =>
+      this.#stripe.subscriptions.create(
+        {
+          customer: input.customerId,
+          items: [{ price: input.priceId }],
+          billing_cycle_anchor: unix(startOfNextUtcMonth(input.now)),
+          proration_behavior: 'create_prorations',
+          metadata: {
+            organization_id: input.organizationId,
+            subscription_id: input.subscriptionId,
+          },
+        },
+        { idempotencyKey: `subscription:${input.subscriptionId}` },
+      ),
+    );
+  }
+
+  retrieveSubscription(id: string): Promise<Stripe.Subscription> {
+    return call(() => this.#stripe.subscriptions.retrieve(id));
+  }
+
+  /**
+   * Moves the subscription item to another price. Immediate changes are prorated as of
+   * `prorationDate` and invoiced at once; at a renewal nothing is prorated.
+   */
+  changePrice(input: {
+    stripeSubscriptionId: string;
+    itemId: string;
+    priceId: string;
+    prorate: boolean;
+    prorationDate: Date;
+    idempotencyKey: string;
+  }): Promise<Stripe.Subscription> {
+    return call(() =>
+      this.#stripe.subscriptions.update(
+        input.stripeSubscriptionId,
+        {
+          items: [{ id: input.itemId, price: input.priceId }],
+          proration_behavior: input.prorate ? 'always_invoice' : 'none',
+          ...(input.prorate ? { proration_date: unix(input.prorationDate) } : {}),
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+  }
+
+  setCancelAtPeriodEnd(
+    stripeSubscriptionId: string,
+    cancel: boolean,
+    idempotencyKey: string,
+  ): Promise<Stripe.Subscription> {
+    return call(() =>
+      this.#stripe.subscriptions.update(
+        stripeSubscriptionId,
+        { cancel_at_period_end: cancel },
+        { idempotencyKey },
+      ),
+    );
+  }
+
+  cancelNow(stripeSubscriptionId: string, idempotencyKey: string): Promise<Stripe.Subscription> {
+    return call(() =>
+      this.#stripe.subscriptions.cancel(stripeSubscriptionId, {}, { idempotencyKey }),
+    );
+  }
+
+  createCheckoutSession(input: {
+    organizationId: string;
+    customerId: string;
+    priceId: string;
+    trialDays: number;
+    successUrl: string;
+    cancelUrl: string;
+    idempotencyKey: string;
+  }): Promise<Stripe.Checkout.Session> {
+    return call(() =>
+      this.#stripe.checkout.sessions.create(
+        {
+          mode: 'subscription',
+          customer: input.customerId,
+          client_reference_id: input.organizationId,
+          line_items: [{ price: input.priceId, quantity: 1 }],
+          subscription_data: {
+            ...(input.trialDays > 0 ? { trial_period_days: input.trialDays } : {}),
+            metadata: { organization_id: input.organizationId },
+          },
+          success_url: input.successUrl,
+          cancel_url: input.cancelUrl,
+          metadata: { organization_id: input.organizationId },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+  }
+
+  createPortalSession(
+    customerId: string,
+    returnUrl: string,
+  ): Promise<Stripe.BillingPortal.Session> {
+    return call(() =>
+      this.#stripe.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl }),
+    );
+  }
+
+  /** For the webhook sidecar: the event, if the signature over the raw body is right and fresh. */
+  verifyEvent(rawBody: Buffer, signature: string, secret: string): Stripe.Event {
+    return this.#stripe.webhooks.constructEvent(rawBody, signature, secret, 300);
+  }
+}
+
+export function unix(date: Date): number {
+  return Math.floor(date.getTime() / 1000);
+}
+
+function isMissing(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing'
+  );
+}
+
+/** Runs a Stripe call; its failures become BillingProviderError (with Stripe's code). */
+async function call<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeError) {
+      throw new BillingProviderError(`Stripe: ${error.message}`, error.code ?? error.type ?? null);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,200 @@
+import { shift } from '../calendar.ts';
+import { invalidParameter, invalidRequest } from '../errors.ts';
+import { changedFields } from '../events.ts';
+import { newId } from '../ids.ts';
+import { mergeMetadata } from '../params.ts';
+import type { State } from '../state.ts';
+import type { Price, Subscription, SubscriptionItem } from '../types.ts';
+import { createInvoice, pendingItems, type SubscriptionCharge } from './invoices.ts';
+import { finalizeAndCharge } from './payments.ts';
+import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
+import { prorateChange } from './proration.ts';
+
+export type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
+
+export interface ItemChange {
+  /** Existing item to change or delete; absent adds an item. */
+  item?: SubscriptionItem;
+  price?: Price;
+  quantity?: number;
+  deleted?: boolean;
+}
+
+export interface SubscriptionUpdate {
+  items: ItemChange[];
+  prorationBehavior: ProrationBehavior;
+  prorationDate?: number;
+  cancelAtPeriodEnd?: boolean;
+  metadata?: Record<string, string> | null;
+  trialEnd?: number | 'now';
+}
+
+/**
+ * POST /v1/subscriptions/:id. Item changes keep the current period and, unless
+ * proration_behavior=none (or the subscription is trialing), leave proration invoice items
+ * pending; always_invoice bills them at once. Emits `customer.subscription.updated`.
+ */
+export function updateSubscription(
+  state: State,
+  subscription: Subscription,
+  update: SubscriptionUpdate,
+): void {
+  const ended = subscription.status === 'canceled' || subscription.status === 'incomplete_expired';
+  const touchesMore =
+    update.items.length > 0 ||
+    update.cancelAtPeriodEnd !== undefined ||
+    update.trialEnd !== undefined;
+  if (ended && touchesMore) {
+    throw invalidRequest(
+      'A canceled subscription can only update its cancellation_details and metadata.',
+    );
+  }
+  const now = state.now();
+  const before = structuredClone(subscription);
+  subscription.metadata = mergeMetadata(subscription.metadata, update.metadata);
+
+  const at = update.prorationDate ?? now;
+  const period = currentPeriod(subscription);
+  if (update.prorationDate !== undefined && (at < period.start || at > period.end)) {
+    throw invalidParameter(
+      'proration_date',
+      'proration_date must be within the current billing period.',
+    );
+  }
+  const prorating = update.prorationBehavior !== 'none' && subscription.status !== 'trialing';
+  let prorated = false;
+  for (const change of update.items) {
+    prorated = applyItemChange(state, subscription, change, prorating ? at : null) || prorated;
+  }
+  if (subscription.items.data.length === 0) {
+    throw invalidParameter('items', 'A subscription must keep at least one item.');
+  }
+
+  const charges: SubscriptionCharge[] = [];
+  if (update.trialEnd !== undefined)
+    charges.push(...changeTrial(state, subscription, update.trialEnd));
+  if (update.cancelAtPeriodEnd !== undefined)
+    setCancelAtPeriodEnd(subscription, update.cancelAtPeriodEnd, now);
+
+  const invoiceNow =
+    charges.length > 0 || (prorated && update.prorationBehavior === 'always_invoice');
+  const invoiceId = newId('in_');
+  if (invoiceNow) subscription.latest_invoice = invoiceId;
+  const changed = changedFields(before, subscription);
+  if (Object.keys(changed).length > 0) {
+    state.events.emit('customer.subscription.updated', subscription, changed);
+  }
+  if (!invoiceNow) return;
+  const customer = state.customers.get(subscription.customer);
+  if (!customer) throw new Error(`customer ${subscription.customer} vanished`);
+  const invoice = createInvoice(state, {
+    id: invoiceId,
+    customer,
+    subscription,
+    billingReason: 'subscription_update',
+    collectionMethod: subscription.collection_method,
+    daysUntilDue: subscription.days_until_due,
+    autoAdvance: true,
+    description: null,
+    metadata: {},
+    charges,
+    pendingItems: pendingItems(state, customer.id, subscription.id),
+    period: { start: now, end: now },
+  });
+  finalizeAndCharge(state, invoice);
+}
+
+/** Applies one items[] entry; returns whether proration items were created. */
+function applyItemChange(
+  state: State,
+  subscription: Subscription,
+  change: ItemChange,
+  prorateAt: number | null,
+): boolean {
+  const period = currentPeriod(subscription);
+  const existing = change.item;
+  if (existing && change.deleted) {
+    subscription.items.data = subscription.items.data.filter((item) => item.id !== existing.id);
+    if (prorateAt === null) return false;
+    prorateChange(state, subscription, existing, { from: existing, at: prorateAt });
+    return true;
+  }
+  if (existing) {
+    const price = change.price ?? existing.price;
+    const quantity = change.quantity ?? existing.quantity;
+    if (price.id === existing.price.id && quantity === existing.quantity) return false;
+    const from = { price: existing.price, quantity: existing.quantity };
+    existing.price = structuredClone(price);
+    existing.quantity = quantity;
+    if (prorateAt === null) return false;
+    prorateChange(state, subscription, existing, { from, to: { price, quantity }, at: prorateAt });
+    return true;
+  }
+  if (!change.price) throw invalidParameter('items', 'New subscription items need a price.');
+  const item: SubscriptionItem = {
+    id: newId('si_', 14),
+    object: 'subscription_item',
+    created: state.now(),
+    current_period_end: period.end,
+    current_period_start: period.start,
+    discounts: [],
+    metadata: {},
+    price: structuredClone(change.price),
+    quantity: change.quantity ?? 1,
+    subscription: subscription.id,
+    tax_rates: [],
+  };
+  subscription.items.data.push(item);
+  if (prorateAt === null) return false;
+  prorateChange(state, subscription, item, { to: item, at: prorateAt });
+  return true;
+}
+
+/**
+ * trial_end=now ends the trial and starts a paid period now (Stripe resets the anchor to now);
+ * a timestamp moves the trial's end. Returns the charges to invoice immediately.
+ */
+function changeTrial(
+  state: State,
+  subscription: Subscription,
+  trialEnd: number | 'now',
+): SubscriptionCharge[] {
+  const now = state.now();
+  if (trialEnd === 'now') {
+    if (subscription.status !== 'trialing') return [];
+    const period = { start: now, end: shift(now, intervalOf(subscription), 1) };
+    setPeriod(subscription, period);
+    subscription.billing_cycle_anchor = now;
+    subscription.trial_end = now;
+    subscription.status = 'active';
+    return subscription.items.data.map((item) => chargeFor(state, item, period, now));
+  }
+  if (trialEnd <= now) {
+    throw invalidParameter(
+      'trial_end',
+      'Invalid timestamp: must be an integer Unix timestamp in the future.',
+    );
+  }
+  const { start, end } = currentPeriod(subscription);
+  // A trial's end anchors the billing cycle unless an explicit anchor was chosen.
+  const anchoredToTrial =
+    subscription.status !== 'trialing' || subscription.billing_cycle_anchor === end;
+  if (anchoredToTrial) subscription.billing_cycle_anchor = trialEnd;
+  setPeriod(subscription, { start, end: trialEnd });
+  subscription.trial_start ??= now;
+  subscription.trial_end = trialEnd;
+  subscription.status = 'trialing';
+  state.trialWillEndSent.delete(subscription.id);
+  return [];
+}
+
+function setCancelAtPeriodEnd(subscription: Subscription, cancel: boolean, now: number): void {
+  subscription.cancel_at_period_end = cancel;
+  subscription.cancel_at = cancel ? currentPeriod(subscription).end : null;
+  subscription.canceled_at = cancel ? now : null;
+  subscription.cancellation_details = {
+    comment: null,
+    feedback: null,
+    reason: cancel ? 'cancellation_requested' : null,
+  };
+}

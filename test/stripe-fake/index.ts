@@ -1,0 +1,160 @@
+import type { AddressInfo } from 'node:net';
+import { completeCheckout } from './billing/checkout.ts';
+import { attemptPayment } from './billing/payments.ts';
+import { currentPeriod } from './billing/periods.ts';
+import { advanceTime } from './billing/renewal.ts';
+import { type DropRule, type FailRule, Faults } from './faults.ts';
+import { IdempotencyStore } from './idempotency.ts';
+import { checkoutSessionById, invoiceById, subscriptionById } from './lookup.ts';
+import { servePage } from './pages.ts';
+import { routes } from './routes.ts';
+import { createFakeServer, type LoggedRequest } from './server.ts';
+import { State } from './state.ts';
+import type { StripeEvent } from './types.ts';
+import { type Delivery, Webhooks } from './webhooks.ts';
+
+export type { StripeEvent } from './types.ts';
+export { signatureHeader } from './webhooks.ts';
+
+export interface StripeFakeOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  webhookUrl?: string;
+  webhookSecret?: string;
+}
+
+/** The maps behind the fake's API, for tests that need to look or poke. */
+export interface StripeFakeState {
+  customers: State['customers'];
+  products: State['products'];
+  prices: State['prices'];
+  subscriptions: State['subscriptions'];
+  invoices: State['invoices'];
+  invoiceItems: State['invoiceItems'];
+  checkoutSessions: State['checkoutSessions'];
+}
+
+export interface StripeFake {
+  url: string;
+  port: number;
+  host: '127.0.0.1';
+  /** stripe-node options to talk to this fake: `new Stripe(key, { ...fake.clientOptions })`. */
+  clientOptions: { host: string; port: number; protocol: 'http' };
+  webhookSecret: string;
+  setWebhookUrl(url: string | null): void;
+  /** The next `times` (default 1) matching requests answer 429/500 without doing anything. */
+  failNext(rule: FailRule): void;
+  /** The next `times` (default 1) matching requests lose their connection, unanswered and undone. */
+  dropNext(rule: DropRule): void;
+  /** Payments of this customer's invoices fail with card_declined until set back to false. */
+  setCardDeclined(customerId: string, declined: boolean): void;
+  webhooks: {
+    duplicate(times: number): void;
+    delay(ms: number): void;
+    hold(): void;
+    release(order?: 'as-sent' | 'reverse'): Promise<void>;
+    flush(): Promise<void>;
+    deliveries: Delivery[];
+  };
+  events: StripeEvent[];
+  requests: LoggedRequest[];
+  now(): number;
+  advanceTime(seconds: number): Promise<void>;
+  advanceToPeriodEnd(subscriptionId: string): Promise<void>;
+  completeCheckoutSession(sessionId: string): Promise<{ subscriptionId: string }>;
+  retryInvoicePayment(invoiceId: string): Promise<void>;
+  state: StripeFakeState;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+export async function startStripeFake(options: StripeFakeOptions = {}): Promise<StripeFake> {
+  const state = new State();
+  const webhookSecret = options.webhookSecret ?? 'whsec_test_fake';
+  const webhooks = new Webhooks(options.webhookUrl ?? null, webhookSecret);
+  const faults = new Faults();
+  const requests: LoggedRequest[] = [];
+
+  /** Test-clock work: one pinned "now", events with no request, delivered when done. */
+  const act = <T>(fn: () => T): T => {
+    try {
+      return state.clock.pin(() => state.events.attribute({ id: null, idempotency_key: null }, fn));
+    } finally {
+      webhooks.publish(state.events.drain());
+    }
+  };
+
+  const server = createFakeServer({
+    state,
+    routes,
+    faults,
+    idempotency: new IdempotencyStore(),
+    webhooks,
+    requests,
+    pages: (req, res, path) =>
+      servePage(
+        state,
+        (id) => act(() => completeCheckout(state, checkoutSessionById(state, id))),
+        req,
+        res,
+        path,
+      ),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  state.url = `http://${HOST}:${port}`;
+
+  return {
+    url: state.url,
+    port,
+    host: HOST,
+    clientOptions: { host: HOST, port, protocol: 'http' },
+    webhookSecret,
+    setWebhookUrl: (url) => {
+      webhooks.url = url;
+    },
+    failNext: (rule) => faults.fail(rule),
+    dropNext: (rule) => faults.drop(rule),
+    setCardDeclined: (customerId, declined) => {
+      if (declined) state.declinedCustomers.add(customerId);
+      else state.declinedCustomers.delete(customerId);
+    },
+    webhooks: {
+      duplicate: (times) => webhooks.duplicate(times),
+      delay: (ms) => webhooks.delay(ms),
+      hold: () => webhooks.hold(),
+      release: (order) => webhooks.release(order),
+      flush: () => webhooks.flush(),
+      deliveries: webhooks.deliveries,
+    },
+    events: state.events.all,
+    requests,
+    now: () => state.now(),
+    advanceTime: async (seconds) => act(() => advanceTime(state, seconds)),
+    advanceToPeriodEnd: async (subscriptionId) =>
+      act(() => {
+        const { end } = currentPeriod(subscriptionById(state, subscriptionId));
+        advanceTime(state, end + 1 - state.now());
+      }),
+    completeCheckoutSession: async (sessionId) =>
+      act(() => ({
+        subscriptionId: completeCheckout(state, checkoutSessionById(state, sessionId)).id,
+      })),
+    retryInvoicePayment: async (invoiceId) =>
+      act(() => {
+        attemptPayment(state, invoiceById(state, invoiceId));
+      }),
+    state,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // stripe-node keeps connections alive; without this close() waits for them to idle out.
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import {
+  createInvoice,
+  markUncollectible,
+  pendingItems,
+  voidInvoice,
+} from '../billing/invoices.ts';
+import { finalize, payInvoice } from '../billing/payments.ts';
+import { invalidParameter } from '../errors.ts';
+import { listOf, PAGINATION } from '../list.ts';
+import { customerById, invoiceById, subscriptionById } from '../lookup.ts';
+import {
+  optBool,
+  optEnum,
+  optInt,
+  optMetadata,
+  optString,
+  parseParams,
+  reqString,
+} from '../params.ts';
+import { pathId, type Route } from '../router.ts';
+
+const COLLECTION = ['charge_automatically', 'send_invoice'] as const;
+const PENDING = ['include', 'exclude'] as const;
+const STATUSES = ['draft', 'open', 'paid', 'uncollectible', 'void'] as const;
+
+export const invoiceRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: /^\/v1\/invoices$/,
+    handle({ state, raw }) {
+      const p = parseParams(raw, {
+        customer: 'string',
+        collection_method: 'string',
+        days_until_due: 'integer',
+        auto_advance: 'boolean',
+        description: 'string',
+        metadata: 'metadata',
+        pending_invoice_items_behavior: 'string',
+        subscription: 'string',
+      });
+      const customer = customerById(state, reqString(p, 'customer'), 'customer');
+      const subscriptionId = optString(p, 'subscription');
+      const subscription = subscriptionId
+        ? subscriptionById(state, subscriptionId, 'subscription')
+        : null;
+      const collectionMethod =
+        optEnum(p, 'collection_method', COLLECTION) ?? 'charge_automatically';
+      const daysUntilDue = optInt(p, 'days_until_due') ?? null;
+      if (collectionMethod === 'send_invoice' && daysUntilDue === null) {
+        throw invalidParameter(
+          'days_until_due',
+          'days_until_due is required when collection_method is send_invoice.',
+        );
+      }
+      // The brief for this fake includes pending items by default (real Stripe now defaults to exclude).
+      const include =
+        (optEnum(p, 'pending_invoice_items_behavior', PENDING) ?? 'include') === 'include';
+      const now = state.now();
+      const invoice = createInvoice(state, {
+        customer,
+        subscription,
+        billingReason: 'manual',
+        collectionMethod,
+        daysUntilDue,
+        autoAdvance: optBool(p, 'auto_advance') ?? false,
+        description: optString(p, 'description') || null,
+        metadata: optMetadata(p) ?? {},
+        charges: [],
+        pendingItems: include ? pendingItems(state, customer.id, subscription?.id) : [],
+        period: { start: now, end: now },
+      });
+      if (daysUntilDue !== null) state.invoiceDueDays.set(invoice.id, daysUntilDue);
+      return invoice;
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/invoices\/([^/]+)$/,
+    handle(context) {
+      parseParams(context.raw, {});
+      return invoiceById(context.state, pathId(context));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/invoices$/,
+    handle({ state, raw }) {
+      const p = parseParams(raw, {
+        customer: 'string',
+        subscription: 'string',
+        status: 'string',
+        ...PAGINATION,
+      });
+      const customer = optString(p, 'customer');
+      const subscription = optString(p, 'subscription');
+      const status = optEnum(p, 'status', STATUSES);
+      const matching = [...state.invoices.values()].filter(
+        (invoice) =>
+          (customer === undefined || invoice.customer === customer) &&
+          (subscription === undefined ||
+            invoice.parent?.subscription_details.subscription === subscription) &&
+          (status === undefined || invoice.status === status),
+      );
+      return listOf(matching, '/v1/invoices', p);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/invoices\/([^/]+)\/finalize$/,
+    handle(context) {
+      const invoice = invoiceById(context.state, pathId(context));
+      const p = parseParams(context.raw, { auto_advance: 'boolean' });
+      finalize(context.state, invoice, optBool(p, 'auto_advance'));
+      return invoice;
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/invoices\/([^/]+)\/pay$/,
+    handle(context) {
+      const invoice = invoiceById(context.state, pathId(context));
+      parseParams(context.raw, {});
+      payInvoice(context.state, invoice);
+      return invoice;
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/invoices\/([^/]+)\/void$/,
+    handle(context) {
+      const invoice = invoiceById(context.state, pathId(context));
+      parseParams(context.raw, {});
+      voidInvoice(context.state, invoice);
+      return invoice;
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/invoices\/([^/]+)\/mark_uncollectible$/,
+    handle(context) {
+      const invoice = invoiceById(context.state, pathId(context));
+      parseParams(context.raw, {});
+      markUncollectible(context.state, invoice);
+      return invoice;
+    },
+  },
+];
