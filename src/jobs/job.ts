@@ -14,6 +14,8 @@ export interface JobDefinition<P extends z.ZodType> {
   cron?: string;
   /** Retries after the first attempt, spaced exponentially from `delaySeconds`. */
   retry?: { limit: number; delaySeconds: number };
+  /** Jobs with the same key are queued at most once at a time (later sends are dropped). */
+  dedupeKey?(payload: z.infer<P>): string;
   handle(payload: z.infer<P>, deps: JobDeps & { attempt: number }): Promise<unknown>;
 }
 

@@ -1,4 +1,4 @@
-import { fromPglite, PgBoss } from 'pg-boss';
+import { fromPglite, type JobResult, PgBoss } from 'pg-boss';
 import type { JobStore } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { JobDeps } from './job.ts';
@@ -48,16 +48,24 @@ export async function startJobQueue(options: {
   await boss.start();
   for (const job of JOBS) {
     // A queue keeps the options it was created with: apply the current ones on every start.
+    // A queue's policy is fixed when it is created.
     if (await boss.getQueue(job.name)) await boss.updateQueue(job.name, queueOptions(job));
-    else await boss.createQueue(job.name, queueOptions(job));
+    else
+      await boss.createQueue(job.name, {
+        ...queueOptions(job),
+        // 'short' allows one queued job per singleton key, which is how dedupeKey is kept.
+        ...(job.dedupeKey ? { policy: 'short' as const } : {}),
+      });
   }
 
   return {
     async send(name, payload, sendOptions) {
       const definition = JOBS.find((j) => j.name === name);
       if (!definition) throw new Error(`unknown job ${name}`);
-      return boss.send(name, definition.payload.parse(payload) as object, {
+      const data = definition.payload.parse(payload) as object;
+      return boss.send(name, data, {
         ...(sendOptions?.startAfterSeconds ? { startAfter: sendOptions.startAfterSeconds } : {}),
+        ...(definition.dedupeKey ? { singletonKey: definition.dedupeKey(data) } : {}),
       });
     },
     async work(deps) {
@@ -65,16 +73,41 @@ export async function startJobQueue(options: {
         if (job.cron) await boss.schedule(job.name, job.cron, {}, { tz: 'UTC' });
         await boss.work(
           job.name,
-          { pollingIntervalSeconds: options.pollingIntervalSeconds },
-          async ([raw]) => {
-            if (!raw) return;
-            const jobLog = deps.log.child({
-              job: job.name,
-              jobId: raw.id,
-              attempt: raw.retryCount,
-            });
-            const payload = job.payload.parse(raw.data);
-            await job.handle(payload, { ...deps, log: jobLog, attempt: raw.retryCount });
+          {
+            pollingIntervalSeconds: options.pollingIntervalSeconds,
+            // A backlog (a burst of webhooks, an alert storm) drains without waiting a polling
+            // interval per job: full batches are fetched back to back.
+            batchSize: BATCH_SIZE,
+            burstWhenBatchFull: true,
+            perJobResults: true,
+          },
+          async (batch) => {
+            const results: JobResult[] = [];
+            // One at a time, in the order queued: a failure retries its own job only.
+            for (const raw of batch) {
+              const jobLog = deps.log.child({
+                job: job.name,
+                jobId: raw.id,
+                attempt: raw.retryCount,
+              });
+              try {
+                const payload = job.payload.parse(raw.data);
+                const output = await job.handle(payload, {
+                  ...deps,
+                  log: jobLog,
+                  attempt: raw.retryCount,
+                });
+                results.push({ id: raw.id, status: 'completed', output: asOutput(output) });
+              } catch (error) {
+                jobLog.warn({ err: error }, 'job failed');
+                results.push({
+                  id: raw.id,
+                  status: 'failed',
+                  output: { message: (error as Error).message },
+                });
+              }
+            }
+            return results;
           },
         );
       }
@@ -84,6 +117,17 @@ export async function startJobQueue(options: {
       await boss.stop({ graceful: true, timeout: 10_000 });
     },
   };
+}
+
+const BATCH_SIZE = 10;
+
+/** pg-boss stores a job's output as JSON: only objects are kept. */
+function asOutput(output: unknown): object | undefined {
+  return typeof output === 'object' && output !== null
+    ? output
+    : output === undefined
+      ? undefined
+      : { value: output };
 }
 
 function queueOptions(job: AnyJob) {

@@ -10,6 +10,8 @@ export const subscriptionJobs = [
     name: 'stripe-event',
     payload: z.object({ eventId: z.string().min(1) }),
     retry: { limit: 5, delaySeconds: 10 },
+    // The webhook and the sweeper may both queue an event: one queued job is enough.
+    dedupeKey: ({ eventId }) => eventId,
     handle: ({ eventId }, deps) => processStripeEvent(deps.services, deps.log, eventId),
   }),
   defineJob({

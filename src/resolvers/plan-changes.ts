@@ -95,16 +95,18 @@ async function preview(
 ): Promise<PlanChangePreview> {
   const { subscription, from, to, now } = change;
   const immediate = timing === 'IMMEDIATELY';
-  const proration = immediate
-    ? prorate({
-        oldAmount: from.basePriceAmount,
-        newAmount: to.basePriceAmount,
-        currency: to.currency,
-        periodStart: subscription.currentPeriodStart,
-        periodEnd: subscription.currentPeriodEnd,
-        at: now,
-      })
-    : null;
+  // Stripe does not prorate a trial: the new price simply applies when the trial ends.
+  const proration =
+    immediate && subscription.status !== 'TRIALING'
+      ? prorate({
+          oldAmount: from.basePriceAmount,
+          newAmount: to.basePriceAmount,
+          currency: to.currency,
+          periodStart: subscription.currentPeriodStart,
+          periodEnd: subscription.currentPeriodEnd,
+          at: now,
+        })
+      : null;
   const organizationId = subscription.organizationId;
   const terms = (
     await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.id } : {})

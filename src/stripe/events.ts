@@ -146,7 +146,8 @@ export async function sweepStripeEvents(
     .where(
       and(
         isNull(stripeEvents.processedAt),
-        lt(stripeEvents.receivedAt, new Date(services.now().getTime() - 60_000)),
+        // The database's clock stamped received_at, so it is the one to compare with.
+        lt(stripeEvents.receivedAt, sql`now() - interval '1 minute'`),
       ),
     )
     .orderBy(stripeEvents.stripeCreatedAt)

@@ -110,7 +110,13 @@ export class StripeGateway {
         {
           items: [{ id: input.itemId, price: input.priceId }],
           proration_behavior: input.prorate ? 'always_invoice' : 'none',
-          ...(input.prorate ? { proration_date: unix(input.prorationDate) } : {}),
+          // A declined payment of the proration refuses the change (402) instead of half-making it.
+          ...(input.prorate
+            ? {
+                proration_date: unix(input.prorationDate),
+                payment_behavior: 'error_if_incomplete' as const,
+              }
+            : {}),
         },
         { idempotencyKey: input.idempotencyKey },
       ),

@@ -64,7 +64,7 @@ export async function applyStripeSubscription(
       )
       .for('update');
     if (row?.stripeStateAt && row.stripeStateAt > observedAt) return null;
-    if (row && row.stripeSubscriptionId && row.stripeSubscriptionId !== subscription.id) {
+    if (row?.stripeSubscriptionId && row.stripeSubscriptionId !== subscription.id) {
       // An older Stripe subscription of the organization: the current one decides.
       return null;
     }
@@ -77,7 +77,7 @@ export async function applyStripeSubscription(
       return null;
     }
     if (status === 'CANCELED') {
-      if (!row || !row.stripeSubscriptionId) return null;
+      if (!row?.stripeSubscriptionId) return null;
       return fallBackToFree(tx, row, services.now());
     }
     if (!item || !plan) {

@@ -129,6 +129,7 @@ export const subscriptionRoutes: Route[] = [
         items: { list: { id: 'string', price: 'string', quantity: 'integer', deleted: 'boolean' } },
         proration_behavior: 'string',
         proration_date: 'integer',
+        payment_behavior: 'string',
         cancel_at_period_end: 'boolean',
         metadata: 'metadata',
         trial_end: 'integer_or_now',
@@ -144,6 +145,7 @@ export const subscriptionRoutes: Route[] = [
       updateSubscription(state, subscription, {
         items,
         prorationBehavior: optEnum(p, 'proration_behavior', PRORATION) ?? 'create_prorations',
+        paymentBehavior: optEnum(p, 'payment_behavior', PAYMENT_BEHAVIOR) ?? 'allow_incomplete',
         ...(prorationDate !== undefined ? { prorationDate } : {}),
         ...(cancelAtPeriodEnd !== undefined ? { cancelAtPeriodEnd } : {}),
         ...(metadata !== undefined ? { metadata } : {}),
