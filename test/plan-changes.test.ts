@@ -321,6 +321,25 @@ describe('cancel and resume', () => {
 });
 
 describe('without Stripe', () => {
+  it('lets only the OWNER or an ADMIN open sessions, cancel or resume', async () => {
+    const org = await tenant('starter');
+    const mutations = [
+      'mutation { createCheckoutSession(planKey: "growth", successUrl: "https://app.example/ok", cancelUrl: "https://app.example/no") { __typename } }',
+      'mutation { createPortalSession(returnUrl: "https://app.example/billing") { __typename } }',
+      'mutation { cancelSubscription { __typename } }',
+      'mutation { resumeSubscription { __typename } }',
+    ];
+    for (const mutation of mutations) {
+      for (const key of [org.viewer, org.ingest]) {
+        expect(errorCodes(await gql(server.graphqlUrl, mutation, { key }))).toEqual(['FORBIDDEN']);
+      }
+    }
+    const state = await gql(server.graphqlUrl, '{ subscription { cancelAtPeriodEnd status } }', {
+      key: org.ownerKey,
+    });
+    expect(state.data?.subscription).toEqual({ cancelAtPeriodEnd: false, status: 'ACTIVE' });
+  });
+
   it('answers checkout and portal with BillingProviderError saying Stripe is not configured', async () => {
     const org = await tenant('free');
     const checkout = await gql(

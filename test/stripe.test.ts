@@ -285,6 +285,10 @@ describe('the webhook sidecar', () => {
       return sub?.stripeSubscriptionId ? sub : undefined;
     });
     await fake.webhooks.flush();
+    const viewer = await createKey(server.graphqlUrl, org.ownerKey, org.id, 'VIEWER');
+    const client = wsClient(server.graphqlUrl, viewer);
+    const updates = collect(client, 'subscription { subscriptionUpdated { cancelAtPeriodEnd } }');
+    await sleep(600);
     const before = fake.events.length;
     fake.webhooks.duplicate(10);
     await gql(server.graphqlUrl, 'mutation { cancelSubscription { __typename } }', {
@@ -303,29 +307,50 @@ describe('the webhook sidecar', () => {
     });
     expect(stored.every((r) => Number(r.attempts) === 1)).toBe(true);
     expect((await subscriptionOf(org.ownerKey)).cancelAtPeriodEnd).toBe(true);
+    // Our own change, echoed back ten times over, is announced once: by the mutation.
+    await sleep(300);
+    await client.dispose();
+    expect(updates.results.map((r) => r.data?.subscriptionUpdated)).toEqual([
+      { cancelAtPeriodEnd: true },
+    ]);
     expect(s.stripeSubscriptionId).toBeTruthy();
   });
 
   it('lets the newest state win when events arrive in reverse order', {
     timeout: 60_000,
   }, async () => {
+    // Hold everything from the subscription's creation on, then deliver it newest first:
+    // updated before created, and the cancel's update after the resume's.
+    await fake.webhooks.flush();
+    const before = fake.events.length;
+    fake.webhooks.hold();
     const org = await createOrganization(server.graphqlUrl, server.adminKey, {
       planKey: 'starter',
     });
     await waitFor('provisioning', async () =>
       (await subscriptionOf(org.ownerKey))?.stripeSubscriptionId ? true : undefined,
     );
-    await fake.webhooks.flush();
-    fake.webhooks.hold();
     await gql(server.graphqlUrl, 'mutation { cancelSubscription { __typename } }', {
       key: org.ownerKey,
     });
     await gql(server.graphqlUrl, 'mutation { resumeSubscription { __typename } }', {
       key: org.ownerKey,
     });
+    const held = fake.events.slice(before);
+    expect(held.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['customer.subscription.created', 'customer.subscription.updated']),
+    );
     await fake.webhooks.release('reverse');
-    await sleep(1500);
-    expect((await subscriptionOf(org.ownerKey)).cancelAtPeriodEnd).toBe(false);
+    const ids = held.map((e) => e.id);
+    await waitFor('processing', async () => {
+      const rows = await storedEvents(ids);
+      return rows.length === ids.length && rows.every((r) => r.processed) ? true : undefined;
+    });
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      status: 'ACTIVE',
+      cancelAtPeriodEnd: false,
+      plan: { key: 'starter' },
+    });
   });
 
   it('refuses a bad or stale signature with 400 and stores nothing', async () => {

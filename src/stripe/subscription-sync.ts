@@ -106,6 +106,14 @@ export async function applyStripeSubscription(
       stripeItemId: item.id,
       stripeStateAt: observedAt,
     };
+    if (row && !differs(row, values)) {
+      // Our own change echoed back (or a duplicate): nothing new to apply or to announce.
+      await tx
+        .update(billingSubscriptions)
+        .set({ stripeStateAt: observedAt })
+        .where(eq(billingSubscriptions.id, row.id));
+      return null;
+    }
     if (row) {
       const [next] = await tx
         .update(billingSubscriptions)
@@ -139,4 +147,17 @@ async function organizationOf(
     .from(organizations)
     .where(eq(organizations.stripeCustomerId, customerId));
   return organization?.id ?? null;
+}
+
+/** Whether Stripe's view changes anything we hold (the observation time aside). */
+function differs(
+  row: BillingSubscriptionRow,
+  values: Partial<Record<keyof BillingSubscriptionRow, unknown>>,
+): boolean {
+  return Object.entries(values).some(([key, value]) => {
+    if (key === 'stripeStateAt') return false;
+    const held = row[key as keyof BillingSubscriptionRow];
+    if (held instanceof Date && value instanceof Date) return held.getTime() !== value.getTime();
+    return held !== value;
+  });
 }
