@@ -19,12 +19,14 @@ export interface InvoiceLine {
   unitPrice: Decimal | null;
   rateDescription: string | null;
   amount: Money;
+  /** Billed already by the Stripe subscription: the base in advance, prorations at the change. */
+  prepaid: boolean;
 }
 
 export interface InvoiceInput {
   currency: string;
   plan: { name: string; basePriceAmount: number };
-  /** The billed period: a calendar month, or from a mid-month start to the next 1st. */
+  /** What the base bills: the month, or from a mid-month start (or the end of a trial) to the next 1st. */
   period: Period;
   /** The whole calendar month of the period (the base is prorated by its seconds). */
   month: Period;
@@ -36,12 +38,16 @@ export interface InvoiceInput {
     quota: EffectiveQuota;
   }[];
   adjustments: { kind: 'PRORATION' | 'CREDIT'; description: string; amount: number }[];
+  /** A Stripe subscription bills the base and the prorations itself: those lines are prepaid. */
+  subscriptionBilledByStripe: boolean;
 }
 
 export interface ComputedInvoice {
   lines: InvoiceLine[];
   subtotal: Money;
   total: Money;
+  /** What the invoice collects: the lines not prepaid, never below zero. */
+  amountDue: Money;
 }
 
 /**
@@ -52,13 +58,15 @@ export interface ComputedInvoice {
  * total = base + overage + proration − credits.
  */
 export function computeInvoice(input: InvoiceInput): ComputedInvoice {
-  const lines: InvoiceLine[] = [baseLine(input)];
+  const prepaid = input.subscriptionBilledByStripe;
+  const lines: InvoiceLine[] = [{ ...baseLine(input), prepaid }];
   for (const meter of input.meters) {
     const line = overageLine(meter, input.currency);
-    if (line) lines.push(line);
+    if (line) lines.push({ ...line, prepaid: false });
   }
   for (const adjustment of input.adjustments) {
     lines.push({
+      prepaid: prepaid && adjustment.kind === 'PRORATION',
       kind: adjustment.kind,
       description: adjustment.description,
       meterKey: null,
@@ -74,30 +82,25 @@ export function computeInvoice(input: InvoiceInput): ComputedInvoice {
   const subtotal = lines
     .filter((l) => l.kind !== 'CREDIT')
     .reduce((t, l) => t + l.amount.amount, 0);
-  return { lines, subtotal: money(subtotal, input.currency), total: money(sum, input.currency) };
+  const due = lines.filter((l) => !l.prepaid).reduce((t, l) => t + l.amount.amount, 0);
+  return {
+    lines,
+    subtotal: money(subtotal, input.currency),
+    total: money(sum, input.currency),
+    amountDue: money(Math.max(0, due), input.currency),
+  };
 }
 
-function baseLine(input: InvoiceInput): InvoiceLine {
-  const seconds = (p: Period) => BigInt(Math.floor((p.end.getTime() - p.start.getTime()) / 1000));
-  const whole =
-    input.period.start.getTime() === input.month.start.getTime() &&
-    input.period.end.getTime() === input.month.end.getTime();
-  const amount = whole
-    ? input.plan.basePriceAmount
-    : roundHalfAwayFromZero(
-        BigInt(input.plan.basePriceAmount) * seconds(input.period),
-        seconds(input.month),
-      );
-  const monthName = input.month.start.toLocaleString('en-US', {
+function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
+  const { period, month, plan } = input;
+  const monthName = month.start.toLocaleString('en-US', {
     month: 'long',
     year: 'numeric',
     timeZone: 'UTC',
   });
-  return {
+  const line = (description: string, amount: number): Omit<InvoiceLine, 'prepaid'> => ({
     kind: 'BASE',
-    description: whole
-      ? `${input.plan.name} plan, ${monthName}`
-      : `${input.plan.name} plan, ${monthName} from ${input.period.start.toISOString().slice(0, 10)} (prorated)`,
+    description,
     meterKey: null,
     used: null,
     included: null,
@@ -105,10 +108,22 @@ function baseLine(input: InvoiceInput): InvoiceLine {
     unitPrice: null,
     rateDescription: null,
     amount: money(amount, input.currency),
-  };
+  });
+  if (period.start.getTime() === month.start.getTime()) {
+    return line(`${plan.name} plan, ${monthName}`, plan.basePriceAmount);
+  }
+  if (period.start >= period.end) return line(`${plan.name} plan, ${monthName} (trial)`, 0);
+  const seconds = (p: Period) => BigInt(Math.floor((p.end.getTime() - p.start.getTime()) / 1000));
+  return line(
+    `${plan.name} plan, ${monthName} from ${period.start.toISOString().slice(0, 10)} (prorated)`,
+    roundHalfAwayFromZero(BigInt(plan.basePriceAmount) * seconds(period), seconds(month)),
+  );
 }
 
-function overageLine(meter: InvoiceInput['meters'][number], currency: string): InvoiceLine | null {
+function overageLine(
+  meter: InvoiceInput['meters'][number],
+  currency: string,
+): Omit<InvoiceLine, 'prepaid'> | null {
   const { quota } = meter;
   if (quota.mode !== 'OVERAGE' || quota.limit === null || !meter.used.greaterThan(quota.limit))
     return null;

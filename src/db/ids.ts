@@ -17,7 +17,10 @@ export type IdPrefix =
   | 'we'
   | 'whd'
   | 'eml'
-  | 'pro';
+  | 'pro'
+  | 'pas'
+  | 'inv'
+  | 'il';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = '';

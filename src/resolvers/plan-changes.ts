@@ -1,7 +1,7 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { Decimal, formatDecimal } from '../billing/decimal.ts';
-import { computeInvoice, type InvoiceLine } from '../billing/invoice.ts';
+import type { InvoiceLine } from '../billing/invoice.ts';
 import { type Money, money } from '../billing/money.ts';
 import { calendarMonthOf } from '../billing/period.ts';
 import { prorate } from '../billing/proration.ts';
@@ -21,7 +21,9 @@ import { unix } from '../stripe/gateway.ts';
 import { stripePriceOf } from '../stripe/provisioning.ts';
 import { fireThresholds } from './alerts.ts';
 import { latestPlanVersion } from './catalog.ts';
+import { draftInvoices } from './invoice-drafts.ts';
 import { publishAfterCommit } from './live-publish.ts';
+import { assignPlan } from './plan-timeline.ts';
 import { subscriptionChanged } from './subscription-state.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from './terms.ts';
 
@@ -85,14 +87,17 @@ export async function previewPlanChange(
   organizationId: string,
   input: PlanChangeInput,
 ): Promise<PlanChangePreview> {
-  return preview(ctx, await changeContext(ctx, organizationId, input), input.timing);
+  const change = await changeContext(ctx, organizationId, input);
+  return (await preview(ctx, change, input.timing)).result;
 }
+
+type ProrationLine = ReturnType<typeof prorationLines>[number];
 
 async function preview(
   ctx: RequestContext,
   change: ChangeContext,
   timing: PlanChangeInput['timing'],
-): Promise<PlanChangePreview> {
+): Promise<{ result: PlanChangePreview; prorations: ProrationLine[] }> {
   const { subscription, from, to, now } = change;
   const immediate = timing === 'IMMEDIATELY';
   // Stripe does not prorate a trial: the new price simply applies when the trial ends.
@@ -107,50 +112,21 @@ async function preview(
           at: now,
         })
       : null;
+  const prorations = proration ? prorationLines(from, to, now, proration) : [];
   const organizationId = subscription.organizationId;
+  const month = calendarMonthOf(now);
+  const draft = (
+    await draftInvoices(ctx.db, [organizationId], month, {
+      billedByStripe: ctx.stripe !== null,
+      pricedAt: now,
+      ...(immediate ? { asIfChanged: { organizationId, planId: to.id, prorations } } : {}),
+    })
+  ).get(organizationId);
+  if (!draft) throw new Error(`organization ${organizationId} has no plan to preview from`);
   const terms = (
     await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.id } : {})
   ).get(organizationId) as OrganizationTerms;
-  const month = calendarMonthOf(now);
   const used = await usedThisMonth(ctx.db, organizationId, month.start);
-  const periodPlan = await planById(ctx.db, subscription.periodPlanId ?? subscription.planId);
-  const pending = await ctx.db
-    .select()
-    .from(prorationItems)
-    .where(
-      and(
-        eq(prorationItems.organizationId, organizationId),
-        eq(prorationItems.periodStart, month.start),
-        isNull(prorationItems.invoiceId),
-      ),
-    );
-  const invoice = computeInvoice({
-    currency: periodPlan.currency,
-    plan: periodPlan,
-    period: {
-      start:
-        subscription.currentPeriodStart > month.start
-          ? subscription.currentPeriodStart
-          : month.start,
-      end: month.end,
-    },
-    month,
-    meters: [...terms.meters.values()].map((m) => ({
-      key: m.meter.key,
-      unit: m.meter.unit,
-      aggregation: m.aggregation,
-      used: used.get(m.meter.key) ?? new Decimal(0),
-      quota: m.quota,
-    })),
-    adjustments: [
-      ...pending.map((p) => ({
-        kind: 'PRORATION' as const,
-        description: p.description,
-        amount: p.amount,
-      })),
-      ...(proration ? prorationLines(from, to, now, proration) : []),
-    ],
-  });
   const warnings: string[] = [];
   for (const meter of terms.meters.values()) {
     const value = used.get(meter.meter.key) ?? new Decimal(0);
@@ -165,14 +141,17 @@ async function preview(
     }
   }
   return {
-    from,
-    to,
-    timing,
-    effectiveAt: immediate ? now : subscription.currentPeriodEnd,
-    proration: proration?.total ?? money(0, to.currency),
-    nextInvoiceTotal: invoice.total,
-    lineItems: invoice.lines,
-    warnings,
+    result: {
+      from,
+      to,
+      timing,
+      effectiveAt: immediate ? now : subscription.currentPeriodEnd,
+      proration: proration?.total ?? money(0, to.currency),
+      nextInvoiceTotal: draft.computed.total,
+      lineItems: draft.computed.lines,
+      warnings,
+    },
+    prorations,
   };
 }
 
@@ -210,7 +189,7 @@ export async function changePlan(
   input: PlanChangeInput,
 ) {
   const change = await changeContext(ctx, organizationId, input);
-  const planPreview = await preview(ctx, change, input.timing);
+  const { result: planPreview, prorations } = await preview(ctx, change, input.timing);
   const { subscription, to, now } = change;
   const immediate = input.timing === 'IMMEDIATELY';
   const stripe = subscription.stripeSubscriptionId && subscription.stripeItemId ? ctx.stripe : null;
@@ -239,20 +218,21 @@ export async function changePlan(
       .returning();
     if (!row) throw new Error('subscription vanished during a plan change');
     if (!immediate) return { updated: row, alerts: [] };
-    if (!stripe) {
-      // Ledger-only: the period's invoice carries the proration; Stripe invoices it itself.
-      for (const line of planPreview.lineItems.filter((l) => l.kind === 'PRORATION').slice(-2)) {
-        await tx.insert(prorationItems).values({
+    await assignPlan(tx, organizationId, to.id, now);
+    // The period's invoice carries the proration (with Stripe, as billed already by Stripe).
+    if (prorations.length) {
+      await tx.insert(prorationItems).values(
+        prorations.map((line) => ({
           id: newId('pro'),
           organizationId,
           subscriptionId: subscription.id,
-          amount: line.amount.amount,
-          currency: line.amount.currency,
+          amount: line.amount,
+          currency: to.currency,
           description: line.description,
           periodStart: month.start,
           effectiveAt: now,
-        });
-      }
+        })),
+      );
     }
     // New limits may be crossed already: those thresholds fire now.
     const terms = (await loadOrganizationTerms(tx, [organizationId])).get(
@@ -295,10 +275,4 @@ async function usedThisMonth(
       and(eq(usageTotals.organizationId, organizationId), eq(usageTotals.periodStart, monthStart)),
     );
   return new Map(rows.map((r) => [r.meterKey, new Decimal(r.value)]));
-}
-
-async function planById(db: Executor, id: string): Promise<PlanRow> {
-  const [plan] = await db.select().from(plans).where(eq(plans.id, id));
-  if (!plan) throw new Error(`plan ${id} not found`);
-  return plan;
 }

@@ -5,6 +5,7 @@ import type { Executor } from '../db/client.ts';
 import { type BillingSubscriptionRow, billingSubscriptions, plans } from '../db/schema.ts';
 import { subscriptionToWire } from '../live/wire.ts';
 import type { Logger } from '../logger.ts';
+import { assignPlan } from './plan-timeline.ts';
 
 type LiveServices = Pick<Services, 'live' | 'usage'>;
 
@@ -35,6 +36,7 @@ export async function fallBackToFree(
   now: Date,
 ): Promise<BillingSubscriptionRow> {
   const free = await freePlanId(db);
+  if (free && free !== row.planId) await assignPlan(db, row.organizationId, free, now);
   const [updated] = await db
     .update(billingSubscriptions)
     .set({
@@ -55,46 +57,56 @@ export async function fallBackToFree(
 
 /**
  * Ledger-only renewal: every subscription whose period has ended (and that Stripe does not run)
- * starts its next calendar month, taking its pending plan, or ends if it was set to cancel.
+ * starts its next calendar month, on its pending plan if one waits, or on the free plan if it
+ * was set to cancel (as a Stripe subscription that ends does); without a free plan it ends.
  */
 export async function renewLedgerSubscriptions(
   services: Pick<Services, 'db' | 'now' | 'live' | 'usage'>,
   log: Logger,
 ) {
-  const now = services.now();
   const due = await services.db
     .select()
     .from(billingSubscriptions)
-    .where(and(lte(billingSubscriptions.currentPeriodEnd, now)));
+    .where(lte(billingSubscriptions.currentPeriodEnd, services.now()));
   let renewed = 0;
   for (const row of due) {
     if (row.stripeSubscriptionId || row.status === 'CANCELED') continue;
-    const [updated] = await services.db
-      .update(billingSubscriptions)
-      .set(
-        row.cancelAtPeriodEnd
-          ? { status: 'CANCELED', canceledAt: row.currentPeriodEnd, cancelAtPeriodEnd: false }
-          : {
-              planId: row.pendingPlanId ?? row.planId,
-              periodPlanId: row.pendingPlanId ?? row.planId,
-              pendingPlanId: null,
-              currentPeriodStart: row.currentPeriodEnd,
-              currentPeriodEnd: startOfNextUtcMonth(row.currentPeriodEnd),
-              status: row.status === 'TRIALING' ? 'ACTIVE' : row.status,
-              trialEnd: null,
-            },
-      )
-      .where(
-        and(
-          eq(billingSubscriptions.id, row.id),
-          eq(billingSubscriptions.currentPeriodEnd, row.currentPeriodEnd),
-        ),
-      )
-      .returning();
+    const updated = await services.db.transaction((tx) => renew(tx, row));
     if (!updated) continue;
     renewed++;
     subscriptionChanged(services, updated);
   }
   if (renewed) log.info({ renewed }, 'ledger subscriptions renewed');
   return { renewed };
+}
+
+async function renew(
+  tx: Executor,
+  row: BillingSubscriptionRow,
+): Promise<BillingSubscriptionRow | null> {
+  const endedAt = row.currentPeriodEnd;
+  const planId = row.cancelAtPeriodEnd ? await freePlanId(tx) : (row.pendingPlanId ?? row.planId);
+  const [updated] = await tx
+    .update(billingSubscriptions)
+    .set(
+      planId
+        ? {
+            planId,
+            pendingPlanId: null,
+            cancelAtPeriodEnd: false,
+            currentPeriodStart: endedAt,
+            currentPeriodEnd: startOfNextUtcMonth(endedAt),
+            status: row.status === 'TRIALING' ? 'ACTIVE' : row.status,
+          }
+        : { status: 'CANCELED', canceledAt: endedAt, cancelAtPeriodEnd: false },
+    )
+    // Another instance may have renewed it since it was read.
+    .where(
+      and(eq(billingSubscriptions.id, row.id), eq(billingSubscriptions.currentPeriodEnd, endedAt)),
+    )
+    .returning();
+  if (updated && planId && planId !== row.planId) {
+    await assignPlan(tx, row.organizationId, planId, endedAt);
+  }
+  return updated ?? null;
 }

@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.ts';
 import type { Executor } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import { type BillingSubscriptionRow, billingSubscriptions, type PlanRow } from '../db/schema.ts';
+import { assignPlan } from './plan-timeline.ts';
 
 /**
  * Starts an organization's local subscription, ACTIVE at once: organizations provisioned by an
@@ -28,6 +29,7 @@ export async function startSubscription(
     })
     .returning();
   if (!row) throw new Error('insert into billing_subscriptions returned no row');
+  await assignPlan(db, organizationId, plan.id, period.start);
   return row;
 }
 

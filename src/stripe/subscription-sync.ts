@@ -10,6 +10,7 @@ import {
 } from '../db/schema.ts';
 import type { SubscriptionStatus } from '../db/tables/enums.ts';
 import type { Logger } from '../logger.ts';
+import { assignPlan } from '../resolvers/plan-timeline.ts';
 import { fallBackToFree, subscriptionChanged } from '../resolvers/subscription-state.ts';
 
 type SyncServices = Pick<Services, 'db' | 'now' | 'live' | 'usage'>;
@@ -94,7 +95,6 @@ export async function applyStripeSubscription(
     const waiting = row?.pendingPlanId && plan.id === row.pendingPlanId && !renewed;
     const values = {
       planId: waiting && row ? row.planId : plan.id,
-      periodPlanId: renewed ? plan.id : (row?.periodPlanId ?? plan.id),
       pendingPlanId: renewed || !waiting ? null : (row?.pendingPlanId ?? null),
       status,
       currentPeriodStart: periodStart,
@@ -113,6 +113,10 @@ export async function applyStripeSubscription(
         .set({ stripeStateAt: observedAt })
         .where(eq(billingSubscriptions.id, row.id));
       return null;
+    }
+    if (values.planId !== row?.planId) {
+      // A renewal takes its plan from the period's start; a change made in Stripe, from now.
+      await assignPlan(tx, organizationId, values.planId, renewed ? periodStart : observedAt);
     }
     if (row) {
       const [next] = await tx

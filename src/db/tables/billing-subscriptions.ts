@@ -1,4 +1,4 @@
-import { boolean, integer, pgTable, text } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, timestamps } from '../columns.ts';
 import { subscriptionStatus } from './enums.ts';
 import { organizations } from './organizations.ts';
@@ -30,8 +30,6 @@ export const billingSubscriptions = pgTable('billing_subscriptions', {
   stripeSubscriptionId: text('stripe_subscription_id').unique(),
   /** The Stripe subscription item that carries the plan's price. */
   stripeItemId: text('stripe_item_id'),
-  /** The plan in force when the current period began: the period's invoice bills its base. */
-  periodPlanId: text('period_plan_id').references(() => plans.id),
   /** When Stripe created the newest state applied here: older webhook events never overwrite it. */
   stripeStateAt: instant('stripe_state_at'),
   /** Failed payment attempts of the latest unpaid invoice (dunning). */
@@ -39,4 +37,26 @@ export const billingSubscriptions = pgTable('billing_subscriptions', {
   ...timestamps,
 });
 
+/**
+ * Every plan an organization's subscription has been on, from when: the invoice of a period bills
+ * the base of the plan in force at its start and prices usage by the plan in force at its end,
+ * whatever changed since.
+ */
+export const planAssignments = pgTable(
+  'plan_assignments',
+  {
+    id: text('id').primaryKey(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    planId: text('plan_id')
+      .notNull()
+      .references(() => plans.id),
+    effectiveAt: instant('effective_at').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('plan_assignments_timeline_idx').on(t.organizationId, t.effectiveAt)],
+);
+
 export type BillingSubscriptionRow = typeof billingSubscriptions.$inferSelect;
+export type PlanAssignmentRow = typeof planAssignments.$inferSelect;
