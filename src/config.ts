@@ -96,6 +96,8 @@ const stripeEnv = z.object({
   STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   STRIPE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(20_000),
+  /** Live mode allows about 100 requests a second, test mode 25: stay under. */
+  STRIPE_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(80),
   /** Failed payment attempts after which an organization falls back to the free plan. */
   DUNNING_MAX_FAILED_PAYMENTS: z.coerce.number().int().min(1).max(20).default(3),
 });
@@ -176,6 +178,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
           apiBase: env.STRIPE_API_BASE,
           maxNetworkRetries: env.STRIPE_MAX_NETWORK_RETRIES,
           timeoutMs: env.STRIPE_TIMEOUT_MS,
+          maxRequestsPerSecond: env.STRIPE_MAX_REQUESTS_PER_SECOND,
         }
       : null,
     dunning: { maxFailedPayments: env.DUNNING_MAX_FAILED_PAYMENTS },

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shift } from './stripe-fake/calendar.ts';
 import { parseForm } from './stripe-fake/form.ts';
-import { type StripeFake, startStripeFake } from './stripe-fake/index.ts';
+import { type StripeFake, type StripeFakeOptions, startStripeFake } from './stripe-fake/index.ts';
 import { prorate } from './stripe-fake/money.ts';
 
 /** The local Stripe fake, driven through stripe-node over real HTTP. */
@@ -19,8 +19,8 @@ afterEach(async () => {
   );
 });
 
-async function setup(maxNetworkRetries = 0) {
-  const fake = await startStripeFake();
+async function setup(maxNetworkRetries = 0, options: StripeFakeOptions = {}) {
+  const fake = await startStripeFake(options);
   running.push(fake);
   const stripe = new Stripe('sk_test_x', { ...fake.clientOptions, maxNetworkRetries });
   return { fake, stripe };
@@ -693,6 +693,429 @@ describe('stripe fake: webhooks', () => {
     expect(fake.webhooks.deliveries).toEqual([
       { eventId: fake.events[0]?.id, type: 'customer.created', status: null },
     ]);
+  });
+});
+
+describe('stripe fake: invoice items and manual invoices', () => {
+  it('lists invoice items newest first, filtered and paginated both ways', async () => {
+    const { stripe } = await setup();
+    const alice = await stripe.customers.create({ email: 'a@example.com' });
+    const bob = await stripe.customers.create({ email: 'b@example.com' });
+    const item = (customer: string, amount: number) =>
+      stripe.invoiceItems.create({ customer, amount, currency: 'usd' });
+    const a1 = await item(alice.id, 100);
+    const a2 = await item(alice.id, 200);
+    const draft = await stripe.invoices.create({ customer: alice.id });
+    const a3 = await item(alice.id, 300);
+    const a4 = await item(alice.id, 400);
+    const b1 = await item(bob.id, 500);
+    const ids = (list: { data: { id: string }[] }) => list.data.map((entry) => entry.id);
+
+    expect(ids(await stripe.invoiceItems.list())).toEqual([b1.id, a4.id, a3.id, a2.id, a1.id]);
+    expect(ids(await stripe.invoiceItems.list({ customer: alice.id }))).toEqual([
+      a4.id,
+      a3.id,
+      a2.id,
+      a1.id,
+    ]);
+    expect(ids(await stripe.invoiceItems.list({ invoice: draft.id }))).toEqual([a2.id, a1.id]);
+    expect(ids(await stripe.invoiceItems.list({ customer: alice.id, pending: true }))).toEqual([
+      a4.id,
+      a3.id,
+    ]);
+    expect(ids(await stripe.invoiceItems.list({ pending: false }))).toEqual([a2.id, a1.id]);
+
+    const first = await stripe.invoiceItems.list({ customer: alice.id, limit: 2 });
+    expect(first).toMatchObject({ object: 'list', url: '/v1/invoiceitems', has_more: true });
+    expect(ids(first)).toEqual([a4.id, a3.id]);
+    const second = await stripe.invoiceItems.list({
+      customer: alice.id,
+      limit: 2,
+      starting_after: a3.id,
+    });
+    expect(ids(second)).toEqual([a2.id, a1.id]);
+    expect(second.has_more).toBe(false);
+    const back = await stripe.invoiceItems.list({
+      customer: alice.id,
+      limit: 1,
+      ending_before: a2.id,
+    });
+    expect(ids(back)).toEqual([a3.id]);
+    expect(back.has_more).toBe(true);
+    const top = await stripe.invoiceItems.list({ customer: alice.id, ending_before: a3.id });
+    expect(ids(top)).toEqual([a4.id]);
+    expect(top.has_more).toBe(false);
+    const all = await stripe.invoiceItems.list({ limit: 1 }).autoPagingToArray({ limit: 100 });
+    expect(all.map((entry) => entry.id)).toEqual([b1.id, a4.id, a3.id, a2.id, a1.id]);
+
+    expect(await stripe.invoiceItems.list({ limit: 10 })).toMatchObject({ has_more: false });
+    const unknown = await caught(stripe.invoiceItems.list({ subscription: 'sub_x' } as any));
+    expect(unknown).toMatchObject({
+      statusCode: 400,
+      code: 'parameter_unknown',
+      param: 'subscription',
+    });
+    expect(await caught(stripe.invoiceItems.list({ limit: 101 }))).toMatchObject({
+      statusCode: 400,
+      param: 'limit',
+    });
+    expect(
+      await caught(stripe.invoiceItems.list({ starting_after: a1.id, ending_before: a4.id })),
+    ).toMatchObject({ statusCode: 400, code: 'parameters_exclusive' });
+  });
+
+  it('builds a draft from explicit items only, finalizes it and lists it', async () => {
+    const { fake, stripe } = await setup();
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const pending = await stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 999,
+      currency: 'usd',
+      description: 'Not for this invoice',
+    });
+    const draft = await stripe.invoices.create({
+      customer: customer.id,
+      currency: 'usd',
+      pending_invoice_items_behavior: 'exclude',
+      auto_advance: false,
+      collection_method: 'charge_automatically',
+      description: 'Plan change',
+      metadata: { change: 'chg_1' },
+    });
+    expect(draft).toMatchObject({
+      status: 'draft',
+      currency: 'usd',
+      total: 0,
+      auto_advance: false,
+      description: 'Plan change',
+      metadata: { change: 'chg_1' },
+      hosted_invoice_url: null,
+    });
+    expect(draft.lines.data).toEqual([]);
+
+    const charge = await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: draft.id,
+      amount: 5000,
+      currency: 'usd',
+      description: 'Pro, remaining time',
+      metadata: { kind: 'charge' },
+    });
+    const credit = await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: draft.id,
+      amount: -1500,
+      currency: 'usd',
+      description: 'Starter, unused time',
+      metadata: { kind: 'credit' },
+    });
+    expect(charge).toMatchObject({ invoice: draft.id, metadata: { kind: 'charge' } });
+    expect(credit).toMatchObject({ invoice: draft.id, amount: -1500 });
+    const wrongCurrency = await caught(
+      stripe.invoiceItems.create({
+        customer: customer.id,
+        invoice: draft.id,
+        amount: 1,
+        currency: 'eur',
+      }),
+    );
+    expect(wrongCurrency).toMatchObject({ statusCode: 400, param: 'currency' });
+
+    const open = await stripe.invoices.finalizeInvoice(draft.id, { auto_advance: true });
+    expect(open).toMatchObject({
+      status: 'open',
+      auto_advance: true,
+      subtotal: 3500,
+      total: 3500,
+      amount_due: 3500,
+      amount_remaining: 3500,
+      attempted: false,
+      attempt_count: 0,
+      hosted_invoice_url: `${fake.url}/invoices/${draft.id}`,
+      metadata: { change: 'chg_1' },
+    });
+    expect(open.number).toMatch(/^FAKE-\d{4}$/);
+    expect(open.lines.data.map((line) => line.amount)).toEqual([5000, -1500]);
+    expect(open.lines.data.map((line) => line.parent?.invoice_item_details?.invoice_item)).toEqual([
+      charge.id,
+      credit.id,
+    ]);
+    const finalized = fake.events.filter((event) => event.type === 'invoice.finalized');
+    expect(finalized).toHaveLength(1);
+    expect(finalized[0]?.data.object).toMatchObject({ id: draft.id, status: 'open', total: 3500 });
+
+    expect((await stripe.invoiceItems.retrieve(pending.id)).invoice).toBeNull();
+    const listed = await stripe.invoices.list({ customer: customer.id });
+    expect(listed.data.map((invoice) => invoice.id)).toEqual([draft.id]);
+    expect(listed.data[0]?.metadata).toEqual({ change: 'chg_1' });
+    expect((await stripe.invoices.retrieve(draft.id)).metadata).toEqual({ change: 'chg_1' });
+  });
+});
+
+describe('stripe fake: automatic collection', () => {
+  /** An open invoice of `amount`, finalized with auto_advance (charged an hour later). */
+  async function autoInvoice(stripe: Stripe, customer: string, amount: number) {
+    const draft = await stripe.invoices.create({
+      customer,
+      pending_invoice_items_behavior: 'exclude',
+      auto_advance: true,
+    });
+    await stripe.invoiceItems.create({ customer, invoice: draft.id, amount, currency: 'usd' });
+    return stripe.invoices.finalizeInvoice(draft.id);
+  }
+
+  it('charges an auto-advancing invoice an hour after finalization, at that moment', async () => {
+    const { fake, stripe } = await setup();
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const open = await autoInvoice(stripe, customer.id, 2000);
+    const finalizedAt = open.status_transitions.finalized_at ?? 0;
+    expect(open).toMatchObject({
+      status: 'open',
+      attempted: false,
+      attempt_count: 0,
+      next_payment_attempt: finalizedAt + 3600,
+    });
+    const manual = await stripe.invoices.finalizeInvoice(
+      (
+        await stripe.invoices.create({
+          customer: customer.id,
+          pending_invoice_items_behavior: 'exclude',
+          auto_advance: false,
+        })
+      ).id,
+    );
+    expect(manual.status).toBe('paid'); // $0: paid on finalization
+    const sent = await stripe.invoices.create({
+      customer: customer.id,
+      collection_method: 'send_invoice',
+      days_until_due: 30,
+      auto_advance: true,
+    });
+    await stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: sent.id,
+      amount: 700,
+      currency: 'usd',
+    });
+    await stripe.invoices.finalizeInvoice(sent.id);
+
+    await fake.advanceTime(1800);
+    expect((await stripe.invoices.retrieve(open.id)).status).toBe('open');
+    await fake.advanceTime(1800);
+    const paid = await stripe.invoices.retrieve(open.id);
+    expect(paid).toMatchObject({
+      status: 'paid',
+      attempted: true,
+      attempt_count: 1,
+      amount_paid: 2000,
+      next_payment_attempt: null,
+      status_transitions: { paid_at: finalizedAt + 3600 },
+    });
+    const types = fake.events
+      .filter((event) => event.data.object.id === open.id)
+      .map((event) => event.type);
+    expect(types.slice(-2)).toEqual(['invoice.paid', 'invoice.payment_succeeded']);
+    expect((await stripe.invoices.retrieve(sent.id)).status).toBe('open');
+    expect(await fake.collectDueInvoices()).toEqual([]);
+  });
+
+  it('collects on demand, records a declined attempt once and never charges twice', async () => {
+    const { fake, stripe } = await setup();
+    const price = await monthlyPrice(stripe, 'Pro', 4900);
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+    });
+    const declined = await stripe.customers.create({ email: 'd@example.com' });
+    fake.setCardDeclined(declined.id, true);
+    const good = await autoInvoice(stripe, customer.id, 1200);
+    const bad = await autoInvoice(stripe, declined.id, 3400);
+
+    const attempted = await fake.collectDueInvoices();
+    expect(attempted.sort()).toEqual([good.id, bad.id].sort());
+    expect(await stripe.invoices.retrieve(good.id)).toMatchObject({
+      status: 'paid',
+      attempt_count: 1,
+    });
+    expect(await stripe.invoices.retrieve(bad.id)).toMatchObject({
+      status: 'open',
+      attempted: true,
+      attempt_count: 1,
+    });
+    expect(
+      fake.events.filter(
+        (event) => event.type === 'invoice.payment_failed' && event.data.object.id === bad.id,
+      ),
+    ).toHaveLength(1);
+    expect(await fake.collectDueInvoices()).toEqual([]);
+
+    // Two hours on: nothing already attempted is charged again, the subscription's first
+    // invoice (charged on creation) included.
+    await fake.advanceTime(2 * 3600);
+    expect(await stripe.invoices.retrieve(bad.id)).toMatchObject({ attempt_count: 1 });
+    const first = await stripe.invoices.retrieve(subscription.latest_invoice as string);
+    expect(first).toMatchObject({ status: 'paid', attempt_count: 1 });
+    expect(fake.events.filter((event) => event.type === 'invoice.paid')).toHaveLength(2);
+  });
+});
+
+describe('stripe fake: rate limiting', () => {
+  it('answers 429 over the limit, changing nothing and keeping keys unused', async () => {
+    const { fake, stripe } = await setup(0, { rateLimitPerSecond: 3 });
+    const results = await Promise.allSettled(
+      [0, 1, 2, 3, 4].map((index) =>
+        stripe.customers.create({ email: `${index}@example.com` }, { idempotencyKey: `k${index}` }),
+      ),
+    );
+    const refused = results.flatMap((result, index) =>
+      result.status === 'rejected' ? [{ index, error: result.reason }] : [],
+    );
+    expect(refused).toHaveLength(2);
+    for (const { error } of refused) {
+      expect(error).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+      expect(error).toMatchObject({ statusCode: 429, code: 'rate_limit' });
+      expect(error.headers['stripe-should-retry']).toBe('true');
+    }
+    expect(fake.state.customers.size).toBe(3);
+    expect(fake.rateLimited).toBe(2);
+    expect(fake.requests.map((request) => request.status).sort()).toEqual([
+      200, 200, 200, 429, 429,
+    ]);
+    expect(fake.requests.filter((request) => request.fault === 'rate_limit')).toHaveLength(2);
+
+    // The shape on the wire, as live Stripe sends it; hosted pages are not API requests.
+    fake.setRateLimit(0);
+    const raw = await fetch(`${fake.url}/v1/customers`, {
+      headers: { authorization: 'Bearer sk_test_x' },
+    });
+    expect(raw.status).toBe(429);
+    expect((await raw.json()).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'rate_limit',
+    });
+    expect((await fetch(`${fake.url}/invoices/in_missing`)).status).toBe(404);
+    expect(fake.rateLimited).toBe(3);
+    expect(fake.requests).toHaveLength(6);
+
+    fake.setRateLimit(null);
+    for (const { index } of refused) {
+      const created = await stripe.customers.create(
+        { email: `${index}@example.com` },
+        { idempotencyKey: `k${index}` },
+      );
+      expect(created.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+    }
+    expect(fake.state.customers.size).toBe(5);
+  });
+
+  it('lets stripe-node retries get through once the window moves on', async () => {
+    const { fake, stripe } = await setup(5);
+    fake.setRateLimit(2);
+    const created = await Promise.all(
+      [0, 1, 2, 3].map((index) => stripe.customers.create({ email: `${index}@example.com` })),
+    );
+    expect(new Set(created.map((customer) => customer.id)).size).toBe(4);
+    expect(fake.state.customers.size).toBe(4);
+    expect(fake.rateLimited).toBeGreaterThanOrEqual(2);
+    expect(fake.requests.filter((request) => request.status === 200)).toHaveLength(4);
+  });
+});
+
+describe('stripe fake: random failures', () => {
+  /** Creates customers one by one with keys c0.., returning each answer's status. */
+  async function createMany(stripe: Stripe, count: number): Promise<number[]> {
+    const statuses: number[] = [];
+    for (let index = 0; index < count; index++) {
+      try {
+        await stripe.customers.create(
+          { email: `${index}@example.com` },
+          { idempotencyKey: `c${index}` },
+        );
+        statuses.push(200);
+      } catch (error) {
+        statuses.push((error as { statusCode: number }).statusCode);
+      }
+    }
+    return statuses;
+  }
+
+  it('fails matching requests at random, reproducibly, without acting or using keys', async () => {
+    const { fake, stripe } = await setup();
+    fake.failRandomly({ probability: 0.5, method: 'POST', path: /^\/v1\/customers$/, seed: 7 });
+    const statuses = await createMany(stripe, 30);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(429);
+    expect(statuses).toContain(500);
+    const ok = statuses.filter((status) => status === 200).length;
+    expect(fake.state.customers.size).toBe(ok);
+    expect(fake.events.filter((event) => event.type === 'customer.created')).toHaveLength(ok);
+    await stripe.products.create({ name: 'Unaffected' });
+
+    const limited = fake.requests.find((request) => request.status === 429);
+    expect(limited?.fault).toBe('fail');
+
+    const again = await setup();
+    again.fake.failRandomly({ probability: 0.5, path: /^\/v1\/customers$/, seed: 7 });
+    expect(await createMany(again.stripe, 30)).toEqual(statuses);
+
+    fake.failRandomly(null);
+    for (const [index, status] of statuses.entries()) {
+      if (status === 200) continue;
+      const created = await stripe.customers.create(
+        { email: `${index}@example.com` },
+        { idempotencyKey: `c${index}` },
+      );
+      expect(created.lastResponse.headers['idempotent-replayed']).toBeUndefined();
+    }
+    expect(fake.state.customers.size).toBe(30);
+  });
+
+  it('sends retryable 429s (Retry-After 0) and 500s that stripe-node retries through', async () => {
+    const { fake, stripe } = await setup(10);
+    fake.failRandomly({ probability: 0.4, statuses: [429], seed: 3 });
+    const noRetry = new Stripe('sk_test_x', { ...fake.clientOptions, maxNetworkRetries: 0 });
+    let limited: any;
+    while (!limited) {
+      limited = await noRetry.customers
+        .retrieve('cus_missing')
+        .then(() => null)
+        .catch((error) => (error.statusCode === 429 ? error : null));
+    }
+    expect(limited).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+    expect(limited.headers).toMatchObject({ 'retry-after': '0', 'stripe-should-retry': 'true' });
+
+    fake.failRandomly({ probability: 0.4, seed: 3 });
+    const customers = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((index) => stripe.customers.create({ email: `${index}@x.com` })),
+    );
+    expect(fake.state.customers.size).toBe(6);
+    expect(new Set(customers.map((customer) => customer.id)).size).toBe(6);
+    expect(fake.requests.some((request) => request.fault === 'fail')).toBe(true);
+  });
+
+  it('with afterApplying acts but answers 500; the retry replays the real answer', async () => {
+    const { fake, stripe } = await setup();
+    fake.failRandomly({ probability: 1, afterApplying: true, path: /^\/v1\/customers$/ });
+    const lost = await caught(
+      stripe.customers.create({ email: 'a@example.com' }, { idempotencyKey: 'lost-1' }),
+    );
+    expect(lost).toBeInstanceOf(Stripe.errors.StripeAPIError);
+    expect(lost.statusCode).toBe(500);
+    expect(lost.headers['stripe-should-retry']).toBe('true');
+    expect(fake.state.customers.size).toBe(1);
+    expect(fake.events.map((event) => event.type)).toEqual(['customer.created']);
+    expect(fake.requests.at(-1)).toMatchObject({ status: 500, fault: 'lose' });
+
+    fake.failRandomly(null);
+    const retried = await stripe.customers.create(
+      { email: 'a@example.com' },
+      { idempotencyKey: 'lost-1' },
+    );
+    expect(retried.lastResponse.headers['idempotent-replayed']).toBe('true');
+    expect(retried.id).toBe([...fake.state.customers.keys()][0]);
+    expect(fake.state.customers.size).toBe(1);
+    expect(fake.events).toHaveLength(1);
   });
 });
 

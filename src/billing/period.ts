@@ -26,3 +26,11 @@ export function calendarMonthOf(at: Date): Period {
 export function firstPeriodFrom(start: Date): Period {
   return { start, end: startOfNextUtcMonth(start) };
 }
+
+/** The calendar month named "YYYY-MM", or null when the text names none. */
+export function parseBillingMonth(text: string): Period | null {
+  const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(text);
+  if (!match) return null;
+  const start = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+  return { start, end: startOfNextUtcMonth(start) };
+}

@@ -1,10 +1,12 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { formatMoney, money } from '../billing/money.ts';
+import { parseBillingMonth } from '../billing/period.ts';
 import type { RequestContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { runUsageRollup } from '../jobs/usage-rollup.ts';
 import { createApiKey, createApiKeyInput, issueApiKey } from '../resolvers/api-keys.ts';
 import { listPlans } from '../resolvers/catalog.ts';
+import { monthBefore, runInvoices } from '../resolvers/invoice-run.ts';
 import { createOrganization, createOrganizationInput } from '../resolvers/organizations.ts';
 import { reconcileWithStripe, syncCatalog } from '../stripe/provisioning.ts';
 import { parseInput } from '../validation.ts';
@@ -20,7 +22,12 @@ type Options = Record<string, string | boolean | (string | boolean)[] | undefine
 export interface Command {
   usage: string;
   options: ParseArgsOptionsConfig;
-  run(ctx: RequestContext, options: Options, print: (line: string) => void): Promise<void>;
+  /** Resolves to the exit status when it is not 0. */
+  run(
+    ctx: RequestContext,
+    options: Options,
+    print: (line: string) => void,
+  ): Promise<undefined | number>;
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -80,6 +87,30 @@ export const COMMANDS: Record<string, Command> = {
           `  repaired ${r.organizationId} ${r.meterKey} ${r.periodStart.toISOString().slice(0, 7)}: ${r.stored.value} → ${r.fromEvents.value}`,
         );
       }
+    },
+  },
+  'invoice-run': {
+    usage:
+      '[--period YYYY-MM] [--as-of <ISO time>]   invoices the month (the last that ended) exactly once',
+    options: { period: { type: 'string' }, 'as-of': { type: 'string' } },
+    async run(ctx, options, print) {
+      const asOf = typeof options['as-of'] === 'string' ? new Date(options['as-of']) : ctx.now();
+      if (Number.isNaN(asOf.getTime())) {
+        throw ValidationError.forField(
+          ['as-of'],
+          'must be an ISO time such as 2026-04-01T06:00:00Z',
+        );
+      }
+      const month =
+        typeof options.period === 'string' ? parseBillingMonth(options.period) : monthBefore(asOf);
+      if (!month) throw ValidationError.forField(['period'], 'must be a month such as 2026-03');
+      const report = await runInvoices(ctx, ctx.log, { month, now: asOf, progress: progressBar });
+      print(
+        `${report.period}: ${report.organizations} organizations to invoice, ${report.created} invoices created${ctx.stripe ? `, ${report.pushed} finalized in Stripe` : ''}`,
+      );
+      for (const f of report.failed)
+        print(`  not in Stripe yet: ${f.invoiceId} (${f.organizationId}): ${f.error}`);
+      return report.failed.length > 0 ? 1 : 0;
     },
   },
   'stripe-sync-catalog': {

@@ -43,8 +43,7 @@ async function main(argv: string[]): Promise<number> {
     const shared = await createServices(handle, config, { log });
     try {
       const ctx = createRequestContext(shared.services, { principal: null, log, requestId: 'cli' });
-      await command.run(ctx, options, (line) => process.stdout.write(`${line}\n`));
-      return 0;
+      return (await command.run(ctx, options, (line) => process.stdout.write(`${line}\n`))) ?? 0;
     } finally {
       await shared.close();
     }

@@ -31,7 +31,15 @@ export interface DatabaseHandle {
   driver: Config['database']['driver'];
   jobStore: JobStore;
   withMaintenanceConnection<T>(work: (connection: MaintenanceConnection) => Promise<T>): Promise<T>;
+  /** SQL statements sent through `db` so far (tests hold the N+1 line with it). */
+  statementCount(): number;
   close(): Promise<void>;
+}
+
+/** Counts the statements drizzle sends: one increment per query, nothing logged. */
+function statementCounter() {
+  let count = 0;
+  return { logger: { logQuery: () => void count++ }, read: () => count };
 }
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -49,10 +57,12 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   const client = postgres(url, { max: poolSize, onnotice: () => {} });
   // Fail at start, with the server's own message, rather than at the first request.
   await client`select 1`;
-  const db: Database = drizzlePostgres({ client, schema });
+  const statements = statementCounter();
+  const db: Database = drizzlePostgres({ client, schema, logger: statements.logger });
   return {
     db,
     driver: 'postgres',
+    statementCount: statements.read,
     jobStore: { kind: 'postgres', url },
     async withMaintenanceConnection(work) {
       const single = postgres(url, { max: 1, onnotice: () => {} });
@@ -79,11 +89,13 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     await lock.release();
     throw error;
   }
-  const pgliteDb = drizzlePglite({ client, schema });
+  const statements = statementCounter();
+  const pgliteDb = drizzlePglite({ client, schema, logger: statements.logger });
   const db: Database = pgliteDb;
   return {
     db,
     driver: 'pglite',
+    statementCount: statements.read,
     jobStore: { kind: 'pglite', client },
     // PGlite is a single connection already.
     withMaintenanceConnection: (work) =>

@@ -1,5 +1,6 @@
 import type { Config } from '../config.ts';
 import { alertDeliveryJobs } from './alert-delivery.ts';
+import { invoiceRunJob } from './invoice-run.ts';
 import type { JobDefinition } from './job.ts';
 import { subscriptionJobs } from './stripe-jobs.ts';
 import { usageRollupJob } from './usage-rollup.ts';
@@ -9,5 +10,5 @@ export type AnyJob = JobDefinition<any>;
 
 /** Every job of the server; retries of deliveries follow the configuration. */
 export function jobDefinitions(config: Readonly<Config>): AnyJob[] {
-  return [usageRollupJob, ...alertDeliveryJobs(config), ...subscriptionJobs];
+  return [usageRollupJob, invoiceRunJob, ...alertDeliveryJobs(config), ...subscriptionJobs];
 }

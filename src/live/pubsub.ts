@@ -15,8 +15,8 @@ export type LiveTopics = {
   'usage:updated': [organizationId: string, payload: MeterUsageWire];
   'threshold:crossed': [organizationId: string, payload: ThresholdAlertWire];
   'subscription:updated': [organizationId: string, payload: BillingSubscriptionWire];
-  /** An invoice as JSON; published by the invoicing work. */
-  'invoice:updated': [organizationId: string, payload: Record<string, unknown>];
+  /** An invoice changed (created, finalized, paid...): subscribers read it afresh by id. */
+  'invoice:updated': [organizationId: string, payload: { invoiceId: string }];
   /** An API key was revoked: every instance forgets it and closes its sockets. */
   'key:revoked': [payload: { keyId: string }];
 };

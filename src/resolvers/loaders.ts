@@ -15,6 +15,7 @@ import {
   plans,
   type WebhookDeliveryRow,
 } from '../db/schema.ts';
+import { invoiceLoaders } from './invoices.ts';
 import { loadUsage } from './usage.ts';
 import { recentDeliveries } from './webhook-endpoints.ts';
 
@@ -25,6 +26,7 @@ import { recentDeliveries } from './webhook-endpoints.ts';
  */
 export function createLoaders(db: Database, now: () => Date) {
   return {
+    ...invoiceLoaders(db),
     /** Month-to-date usage of every meter, per organization (two queries per batch). */
     usageByOrganizationId: new DataLoader<string, MeterUsageFigures[]>(async (ids) => {
       const usage = await loadUsage(db, ids, now());

@@ -6,7 +6,7 @@ import {
   type RunningTotal,
 } from '../billing/aggregation.ts';
 import { Decimal, formatDecimal } from '../billing/decimal.ts';
-import type { Period } from '../billing/period.ts';
+import { type Period, startOfUtcMonth } from '../billing/period.ts';
 import { type EffectiveQuota, refusedByHardLimit, requestedBy } from '../billing/quota.ts';
 import type { Threshold } from '../billing/thresholds.ts';
 import type { Database, Transaction } from '../db/client.ts';
@@ -15,8 +15,9 @@ import { toPgArray } from '../db/pg-array.ts';
 import { queryRows } from '../db/raw.ts';
 import type { ThresholdAlertRow } from '../db/schema.ts';
 import { type UsageEventRow, type UsageTotalRow, usageEvents, usageTotals } from '../db/schema.ts';
-import { QuotaExceededError, type ValidationError } from '../errors.ts';
+import { QuotaExceededError, ValidationError } from '../errors.ts';
 import { fireThresholds, type KnownFired } from './alerts.ts';
+import { invoicedMonths } from './invoiced-periods.ts';
 import type { MeterTerms, OrganizationTerms } from './terms.ts';
 import type { CheckedUsageEvent } from './usage-input.ts';
 
@@ -96,12 +97,15 @@ export async function ingestUsage(
   const alerts: ThresholdAlertRow[] = [];
   const reached: IngestResult['reached'] = [];
   const changed = await db.transaction(async (tx) => {
-    const guarded = [...groups.values()].filter((g) => g.guarded);
+    const closed = await closedGroups(tx, organizationId, groups, receivedAt);
+    const guarded = [...groups.values()].filter((g) => g.guarded && !closed.has(g));
     const locked = await lockGuardedTotals(tx, organizationId, guarded);
     const running = new Map(locked);
-    // Under a HARD limit a retry must be known as one before it is checked against the limit.
-    const guardedKeys = grouped.filter((c) => c.group.guarded).map((c) => c.event.idempotencyKey);
-    const known = await storedEvents(tx, organizationId, guardedKeys);
+    // Under a HARD limit, or in an invoiced month, a retry must be known as one first.
+    const lookedUp = grouped
+      .filter((c) => c.group.guarded || closed.has(c.group))
+      .map((c) => c.event.idempotencyKey);
+    const known = await storedEvents(tx, organizationId, lookedUp);
 
     const claimed = new Map<string, UsageEventRow>();
     const toInsert: { index: number; row: UsageEventRow; group: Group }[] = [];
@@ -109,6 +113,10 @@ export async function ingestUsage(
       const original = known.get(event.idempotencyKey) ?? claimed.get(event.idempotencyKey);
       if (original) {
         outcomes[index] = { kind: 'duplicate', event: original };
+        continue;
+      }
+      if (closed.has(group)) {
+        outcomes[index] = { kind: 'rejected', error: periodInvoiced(event) };
         continue;
       }
       const row = eventRow(organizationId, event, receivedAt);
@@ -189,6 +197,28 @@ export async function ingestUsage(
   });
 
   return { outcomes: outcomes as IngestOutcome[], changed, alerts, reached };
+}
+
+/** The groups of past months that are invoiced already: closed for usage. */
+async function closedGroups(
+  tx: Transaction,
+  organizationId: string,
+  groups: Map<string, Group>,
+  now: Date,
+): Promise<Set<Group>> {
+  const thisMonth = startOfUtcMonth(now);
+  const past = [...groups.values()].filter((g) => g.period.start < thisMonth);
+  if (past.length === 0) return new Set();
+  const months = [...new Set(past.map((g) => g.period.start.getTime()))].map((t) => new Date(t));
+  const invoiced = await invoicedMonths(tx, organizationId, months);
+  return new Set(past.filter((g) => invoiced.has(g.period.start.getTime())));
+}
+
+function periodInvoiced(event: CheckedUsageEvent): ValidationError {
+  return ValidationError.forField(
+    ['occurredAt'],
+    `lies in the period ${event.period.start.toISOString().slice(0, 7)}, which is invoiced: closed for usage`,
+  );
 }
 
 function groupKeyOf(event: { meterKey: string; period?: Period; periodStart?: Date }): string {

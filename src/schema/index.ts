@@ -13,6 +13,7 @@ import './alerts.ts';
 import './webhooks.ts';
 import './outbox.ts';
 import './billing.ts';
+import './invoices.ts';
 
 builder.queryType({});
 builder.mutationType({});

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import type { Config } from '../config.ts';
+import { pacedHttpClient, RequestPacer } from './pacing.ts';
 
 /** The Stripe API version this code is written against (stripe-node's own, pinned with it). */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -9,7 +10,8 @@ export type StripeClient = Stripe;
 /**
  * The stripe-node client, or null in ledger-only mode. STRIPE_API_BASE points it at another
  * Stripe-compatible server (the project's fake in tests and demos). stripe-node retries network
- * failures, 409, 429 and 5xx with the same idempotency key.
+ * failures, 409, 429 and 5xx with the same idempotency key; requests are paced under
+ * STRIPE_MAX_REQUESTS_PER_SECOND.
  */
 export function createStripeClient(config: Config['stripe']): Stripe | null {
   if (!config) return null;
@@ -19,6 +21,7 @@ export function createStripeClient(config: Config['stripe']): Stripe | null {
     maxNetworkRetries: config.maxNetworkRetries,
     timeout: config.timeoutMs,
     appInfo: { name: 'graphql-billing-server' },
+    httpClient: pacedHttpClient(new RequestPacer(config.maxRequestsPerSecond)),
     ...(base
       ? {
           host: base.hostname,

@@ -1,8 +1,9 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { BackgroundServices } from '../context.ts';
-import { billingSubscriptions, organizations, stripeEvents } from '../db/schema.ts';
+import { billingSubscriptions, invoices, organizations, stripeEvents } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
+import { syncInvoice } from './invoice-sync.ts';
 import { applyStripeSubscription } from './subscription-sync.ts';
 
 /** Stored Stripe events are processed by a job, from the store (never from the request). */
@@ -57,7 +58,8 @@ async function handle(
     case 'invoice.finalized':
     case 'invoice.voided':
     case 'invoice.marked_uncollectible':
-      // Subscription invoices need nothing here; the ledger's own invoices are matched by id.
+      // Our own invoices follow Stripe's; the subscription's invoices need nothing here.
+      await syncOurInvoice(services, log, event.data.object);
       return;
     default:
       log.debug('Stripe event acknowledged and ignored');
@@ -94,14 +96,44 @@ async function checkoutCompleted(
   if (subscriptionId) await syncSubscription(services, log, subscriptionId);
 }
 
-function subscriptionOf(invoice: Stripe.Invoice): string | null {
+/** One of our invoices (the invoice run's) is read again from Stripe and applied. */
+async function syncOurInvoice(
+  services: BackgroundServices,
+  log: Logger,
+  invoice: Stripe.Invoice,
+): Promise<string | null> {
+  const invoiceId = invoice.metadata?.invoice_id;
+  if (!invoiceId || !invoice.id) return null;
+  await syncInvoice(services, log, invoice.id);
+  const [row] = await services.db
+    .select({ organizationId: invoices.organizationId })
+    .from(invoices)
+    .where(eq(invoices.id, invoiceId));
+  return row?.organizationId ?? null;
+}
+
+/**
+ * The Stripe subscription an invoice's payment concerns: the subscription's own invoice names it;
+ * for one of ours, it is the subscription of the invoice's organization.
+ */
+async function subscriptionOf(
+  services: BackgroundServices,
+  invoice: Stripe.Invoice,
+  organizationId: string | null,
+): Promise<string | null> {
   const subscription = invoice.parent?.subscription_details?.subscription;
-  if (!subscription) return null;
-  return typeof subscription === 'string' ? subscription : subscription.id;
+  if (subscription) return typeof subscription === 'string' ? subscription : subscription.id;
+  if (!organizationId) return null;
+  const [row] = await services.db
+    .select({ id: billingSubscriptions.stripeSubscriptionId })
+    .from(billingSubscriptions)
+    .where(eq(billingSubscriptions.organizationId, organizationId));
+  return row?.id ?? null;
 }
 
 async function invoicePaid(services: BackgroundServices, log: Logger, invoice: Stripe.Invoice) {
-  const subscriptionId = subscriptionOf(invoice);
+  const organizationId = await syncOurInvoice(services, log, invoice);
+  const subscriptionId = await subscriptionOf(services, invoice, organizationId);
   if (!subscriptionId) return;
   await services.db
     .update(billingSubscriptions)
@@ -111,11 +143,13 @@ async function invoicePaid(services: BackgroundServices, log: Logger, invoice: S
 }
 
 /**
- * Dunning: the attempt count of the unpaid invoice is kept; at DUNNING_MAX_FAILED_PAYMENTS the
- * Stripe subscription is canceled and the organization falls back to the free plan.
+ * Dunning: a failed payment makes the subscription PAST_DUE (for one of our invoices too); the
+ * attempt count of the unpaid invoice is kept, and at DUNNING_MAX_FAILED_PAYMENTS the Stripe
+ * subscription is canceled and the organization falls back to the free plan.
  */
 async function paymentFailed(services: BackgroundServices, log: Logger, invoice: Stripe.Invoice) {
-  const subscriptionId = subscriptionOf(invoice);
+  const organizationId = await syncOurInvoice(services, log, invoice);
+  const subscriptionId = await subscriptionOf(services, invoice, organizationId);
   if (!subscriptionId || !services.stripe) return;
   const attempts = invoice.attempt_count;
   await services.db

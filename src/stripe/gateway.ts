@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
 import { startOfNextUtcMonth } from '../billing/period.ts';
 import type { PlanRow } from '../db/schema.ts';
-import { BillingProviderError } from '../errors.ts';
+import { call } from './call.ts';
+import { StripeInvoicing } from './invoicing.ts';
 
 /**
  * The only code that calls Stripe. Every write carries an idempotency key derived from our own
@@ -10,9 +11,12 @@ import { BillingProviderError } from '../errors.ts';
  */
 export class StripeGateway {
   readonly #stripe: Stripe;
+  /** The invoice run's calls. */
+  readonly invoicing: StripeInvoicing;
 
   constructor(stripe: Stripe) {
     this.#stripe = stripe;
+    this.invoicing = new StripeInvoicing(stripe);
   }
 
   /** The plan version's product and monthly price, made when missing (lookup key per version). */
@@ -195,16 +199,4 @@ function isMissing(error: unknown): boolean {
   return (
     error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing'
   );
-}
-
-/** Runs a Stripe call; its failures become BillingProviderError (with Stripe's code). */
-async function call<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeError) {
-      throw new BillingProviderError(`Stripe: ${error.message}`, error.code ?? error.type ?? null);
-    }
-    throw error;
-  }
 }

@@ -1,10 +1,12 @@
-import { eq, or } from 'drizzle-orm';
+import { and, eq, gt, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Services } from '../context.ts';
+import type { Executor } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
 import {
   type BillingSubscriptionRow,
   billingSubscriptions,
+  invoices,
   organizations,
   plans,
 } from '../db/schema.ts';
@@ -69,7 +71,13 @@ export async function applyStripeSubscription(
       // An older Stripe subscription of the organization: the current one decides.
       return null;
     }
-    const status: SubscriptionStatus | undefined = STATUS[subscription.status];
+    const stripeStatus: SubscriptionStatus | undefined = STATUS[subscription.status];
+    // Stripe's subscription knows only its own invoices; a failed payment of one of ours (the
+    // month's usage) makes it PAST_DUE here too, until that invoice is paid.
+    const status =
+      stripeStatus === 'ACTIVE' && (await hasFailedInvoice(tx, organizationId))
+        ? 'PAST_DUE'
+        : stripeStatus;
     if (!status) {
       log.warn(
         { stripeSubscriptionId: subscription.id, status: subscription.status },
@@ -164,4 +172,19 @@ function differs(
     if (held instanceof Date && value instanceof Date) return held.getTime() !== value.getTime();
     return held !== value;
   });
+}
+
+async function hasFailedInvoice(tx: Executor, organizationId: string): Promise<boolean> {
+  const [failed] = await tx
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.organizationId, organizationId),
+        eq(invoices.status, 'OPEN'),
+        gt(invoices.failedPaymentAttempts, 0),
+      ),
+    )
+    .limit(1);
+  return failed !== undefined;
 }

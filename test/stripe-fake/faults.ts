@@ -1,26 +1,34 @@
-/** Failure injection: the next matching requests fail (429/500) or lose their connection. */
-export interface FailRule {
+// Failure injection: the next matching requests fail (429/500) or lose their connection.
+// Failures drawn at random are in random-faults.ts.
+
+/** Which requests a rule applies to: all unless narrowed by method and/or path. */
+export interface RequestFilter {
   method?: string;
   path?: RegExp;
+}
+
+export interface FailRule extends RequestFilter {
   status: 429 | 500;
   retryAfterSeconds?: number;
   times?: number;
 }
 
-export interface DropRule {
-  method?: string;
-  path?: RegExp;
+export interface DropRule extends RequestFilter {
   times?: number;
 }
 
+/**
+ * What happens to a request instead of a plain answer: `fail` answers an error without acting,
+ * `drop` resets the connection without acting, `lose` acts (and stores the idempotency key)
+ * but answers 500, as when Stripe's response is lost on the way back.
+ */
 export type Fault =
   | { kind: 'fail'; status: 429 | 500; retryAfterSeconds: number }
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  | { kind: 'lose' };
 
-interface Armed {
+interface Armed extends RequestFilter {
   fault: Fault;
-  method?: string;
-  path?: RegExp;
   remaining: number;
 }
 
@@ -41,18 +49,14 @@ export class Faults {
 
   /** The fault for this request, if an armed rule matches (rules fire in the order armed). */
   take(method: string, path: string): Fault | null {
-    const rule = this.armed.find(
-      (candidate) =>
-        (candidate.method === undefined || candidate.method.toUpperCase() === method) &&
-        (candidate.path === undefined || matches(candidate.path, path)),
-    );
+    const rule = this.armed.find((candidate) => appliesTo(candidate, method, path));
     if (!rule) return null;
     rule.remaining -= 1;
     if (rule.remaining <= 0) this.armed = this.armed.filter((candidate) => candidate !== rule);
     return rule.fault;
   }
 
-  private arm(rule: { method?: string; path?: RegExp; times?: number }, fault: Fault): void {
+  private arm(rule: RequestFilter & { times?: number }, fault: Fault): void {
     this.armed.push({
       fault,
       ...(rule.method !== undefined ? { method: rule.method } : {}),
@@ -60,6 +64,13 @@ export class Faults {
       remaining: rule.times ?? 1,
     });
   }
+}
+
+export function appliesTo(filter: RequestFilter, method: string, path: string): boolean {
+  return (
+    (filter.method === undefined || filter.method.toUpperCase() === method) &&
+    (filter.path === undefined || matches(filter.path, path))
+  );
 }
 
 /** Global/sticky regexes keep lastIndex between calls; reset so every test starts fresh. */

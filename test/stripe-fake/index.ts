@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { completeCheckout } from './billing/checkout.ts';
+import { collectInvoices } from './billing/collection.ts';
 import { attemptPayment } from './billing/payments.ts';
 import { currentPeriod } from './billing/periods.ts';
 import { advanceTime } from './billing/renewal.ts';
@@ -7,12 +8,16 @@ import { type DropRule, type FailRule, Faults } from './faults.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { checkoutSessionById, invoiceById, subscriptionById } from './lookup.ts';
 import { servePage } from './pages.ts';
+import { type RandomFailRule, RandomFaults } from './random-faults.ts';
+import { RateLimiter } from './rate-limit.ts';
 import { routes } from './routes.ts';
 import { createFakeServer, type LoggedRequest } from './server.ts';
 import { State } from './state.ts';
 import type { StripeEvent } from './types.ts';
 import { type Delivery, Webhooks } from './webhooks.ts';
 
+export type { DropRule, FailRule } from './faults.ts';
+export type { RandomFailRule } from './random-faults.ts';
 export type { StripeEvent } from './types.ts';
 export { signatureHeader } from './webhooks.ts';
 
@@ -21,6 +26,8 @@ export interface StripeFakeOptions {
   port?: number;
   webhookUrl?: string;
   webhookSecret?: string;
+  /** Live Stripe's rate limiting: more API requests than this in any second answer 429. */
+  rateLimitPerSecond?: number;
 }
 
 /** The maps behind the fake's API, for tests that need to look or poke. */
@@ -46,6 +53,12 @@ export interface StripeFake {
   failNext(rule: FailRule): void;
   /** The next `times` (default 1) matching requests lose their connection, unanswered and undone. */
   dropNext(rule: DropRule): void;
+  /** Every matching request fails with `probability` (seeded, deterministic); null stops it. */
+  failRandomly(rule: RandomFailRule | null): void;
+  /** Sets (or with null lifts) the limit of API requests per sliding second; over it, 429. */
+  setRateLimit(perSecond: number | null): void;
+  /** How many requests the rate limiter refused so far. */
+  readonly rateLimited: number;
   /** Payments of this customer's invoices fail with card_declined until set back to false. */
   setCardDeclined(customerId: string, declined: boolean): void;
   webhooks: {
@@ -63,6 +76,11 @@ export interface StripeFake {
   advanceToPeriodEnd(subscriptionId: string): Promise<void>;
   completeCheckoutSession(sessionId: string): Promise<{ subscriptionId: string }>;
   retryInvoicePayment(invoiceId: string): Promise<void>;
+  /**
+   * Charges now every invoice awaiting automatic collection (open, auto_advance,
+   * charge_automatically, not yet attempted), however recently finalized; returns their ids.
+   */
+  collectDueInvoices(): Promise<string[]>;
   state: StripeFakeState;
   stop(): Promise<void>;
 }
@@ -74,6 +92,8 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
   const webhookSecret = options.webhookSecret ?? 'whsec_test_fake';
   const webhooks = new Webhooks(options.webhookUrl ?? null, webhookSecret);
   const faults = new Faults();
+  const randomFaults = new RandomFaults();
+  const limiter = new RateLimiter(options.rateLimitPerSecond ?? null);
   const requests: LoggedRequest[] = [];
 
   /** Test-clock work: one pinned "now", events with no request, delivered when done. */
@@ -89,6 +109,8 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     state,
     routes,
     faults,
+    randomFaults,
+    limiter,
     idempotency: new IdempotencyStore(),
     webhooks,
     requests,
@@ -119,6 +141,11 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     },
     failNext: (rule) => faults.fail(rule),
     dropNext: (rule) => faults.drop(rule),
+    failRandomly: (rule) => randomFaults.set(rule),
+    setRateLimit: (perSecond) => limiter.set(perSecond),
+    get rateLimited() {
+      return limiter.refused;
+    },
     setCardDeclined: (customerId, declined) => {
       if (declined) state.declinedCustomers.add(customerId);
       else state.declinedCustomers.delete(customerId);
@@ -148,6 +175,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       act(() => {
         attemptPayment(state, invoiceById(state, invoiceId));
       }),
+    collectDueInvoices: async () => act(() => collectInvoices(state, null)),
     state,
     stop: async () => {
       await new Promise<void>((resolve) => {

@@ -1,11 +1,20 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { FakeError, type StripeErrorBody } from './errors.ts';
-import { API_VERSION } from './events.ts';
+import {
+  type Answer,
+  errorAnswer,
+  internalError,
+  rateLimitAnswer,
+  send,
+  serverErrorAnswer,
+} from './answers.ts';
+import { FakeError } from './errors.ts';
 import { expandResponse } from './expand.ts';
 import type { Fault, Faults } from './faults.ts';
 import { type FormObject, parseForm } from './form.ts';
 import { type IdempotencyStore, isSaved } from './idempotency.ts';
 import { newId } from './ids.ts';
+import type { RandomFaults } from './random-faults.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { findRoute, type Route } from './router.ts';
 import type { State } from './state.ts';
 import type { Webhooks } from './webhooks.ts';
@@ -17,12 +26,16 @@ export interface LoggedRequest {
   idempotencyKey?: string;
   /** The answer's status; 0 when the connection was dropped on purpose. */
   status: number;
+  /** Set when the answer was not the plain one: refused by the rate limiter, or a fault. */
+  fault?: 'rate_limit' | Fault['kind'];
 }
 
 export interface ServerParts {
   state: State;
   routes: Route[];
   faults: Faults;
+  randomFaults: RandomFaults;
+  limiter: RateLimiter;
   idempotency: IdempotencyStore;
   webhooks: Webhooks;
   requests: LoggedRequest[];
@@ -30,15 +43,10 @@ export interface ServerParts {
   pages(req: IncomingMessage, res: ServerResponse, path: string, body: string): boolean;
 }
 
-interface Answer {
-  status: number;
-  body: string;
-  headers: Record<string, string>;
-}
-
 /**
- * The HTTP front of the fake: failure injection, auth, idempotency, routing, then the answer;
- * the events a request produced are handed to webhook delivery only after it was answered.
+ * The HTTP front of the fake: rate limiting, failure injection, auth, idempotency, routing, then
+ * the answer; the events a request produced are handed to webhook delivery only after it was
+ * answered.
  */
 export function createFakeServer(parts: ServerParts): Server {
   return createServer((req, res) => {
@@ -73,13 +81,32 @@ function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse, b
   };
   parts.requests.push(logged);
 
-  const fault = parts.faults.take(method, path);
+  if (!parts.limiter.admit()) {
+    // Refused before anything else: no fault rule is used up, no key stored, nothing changed.
+    logged.fault = 'rate_limit';
+    logged.status = 429;
+    const answer = rateLimitAnswer(
+      'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
+    );
+    answer.headers['Stripe-Rate-Limited-Reason'] = 'global-rate';
+    send(res, answer);
+    return;
+  }
+  const fault = parts.faults.take(method, path) ?? parts.randomFaults.take(method, path);
+  if (fault) logged.fault = fault.kind;
   if (fault?.kind === 'drop') {
     // Nothing ran and nothing is stored: the client sees a reset connection and may retry.
     req.socket.destroy();
     return;
   }
-  const answer = fault ? injected(fault) : answerRequest(parts, req, method, path, raw, key);
+  let answer =
+    fault?.kind === 'fail' ? injected(fault) : answerRequest(parts, req, method, path, raw, key);
+  if (fault?.kind === 'lose') {
+    // The work is done and its answer stored under the key; only the client never sees it.
+    answer = serverErrorAnswer(
+      'An unknown error occurred (injected by the Stripe fake after the request was carried out).',
+    );
+  }
   logged.status = answer.status;
   send(res, answer);
   parts.webhooks.publish(parts.state.events.drain());
@@ -178,38 +205,10 @@ function isSecretKey(key: string): boolean {
 
 function injected(fault: Extract<Fault, { kind: 'fail' }>): Answer {
   if (fault.status === 429) {
-    const answer = errorAnswer(429, {
-      type: 'rate_limit_error',
-      code: 'rate_limit',
-      message: 'Too many requests hit the API too quickly (injected by the Stripe fake).',
-    });
-    answer.headers['Retry-After'] = String(fault.retryAfterSeconds);
-    answer.headers['Stripe-Should-Retry'] = 'true';
-    return answer;
+    return rateLimitAnswer(
+      'Too many requests hit the API too quickly (injected by the Stripe fake).',
+      fault.retryAfterSeconds,
+    );
   }
-  const answer = errorAnswer(500, {
-    type: 'api_error',
-    message: 'An unknown error occurred (injected by the Stripe fake).',
-  });
-  answer.headers['Stripe-Should-Retry'] = 'true';
-  return answer;
-}
-
-function errorAnswer(status: number, error: StripeErrorBody): Answer {
-  return { status, body: JSON.stringify({ error }, null, 2), headers: {} };
-}
-
-/** A bug in the fake: answered as Stripe's api_error, with the cause, and never stored. */
-function internalError(error: unknown): Answer {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  return errorAnswer(500, { type: 'api_error', message: `Stripe fake failed: ${detail}` });
-}
-
-function send(res: ServerResponse, answer: Answer): void {
-  res.writeHead(answer.status, {
-    'Content-Type': 'application/json',
-    'Stripe-Version': API_VERSION,
-    ...answer.headers,
-  });
-  res.end(answer.body);
+  return serverErrorAnswer('An unknown error occurred (injected by the Stripe fake).');
 }

@@ -26,6 +26,8 @@ export interface NewInvoice {
   /** Preset id, so a subscription can name its latest_invoice before the invoice exists. */
   id?: string;
   customer: Customer;
+  /** Set by POST /v1/invoices; otherwise taken from the lines, then the customer. */
+  currency?: string;
   subscription: Subscription | null;
   billingReason: BillingReason;
   collectionMethod: CollectionMethod;
@@ -128,6 +130,7 @@ export function createInvoice(state: State, input: NewInvoice): Invoice {
 
 function invoiceCurrency(input: NewInvoice): string {
   return (
+    input.currency ??
     input.charges[0]?.item.price.currency ??
     input.pendingItems[0]?.currency ??
     input.customer.currency ??
@@ -261,7 +264,23 @@ export function finalizeDraft(state: State, invoice: Invoice, autoAdvance?: bool
   if (invoice.collection_method === 'send_invoice') {
     invoice.due_date = now + (dueDays(state, invoice) ?? 30) * 86_400;
   }
+  invoice.next_payment_attempt = collectsAutomatically(invoice) ? now + COLLECTION_DELAY : null;
   state.events.emit('invoice.finalized', invoice);
+}
+
+/** Seconds between finalizing an auto-advancing invoice and Stripe's automatic charge. */
+export const COLLECTION_DELAY = 3600;
+
+/**
+ * Whether Stripe charges this invoice by itself, COLLECTION_DELAY after finalization. A
+ * subscription's first invoice is not: it is charged at once or waits for the customer.
+ */
+function collectsAutomatically(invoice: Invoice): boolean {
+  return (
+    invoice.auto_advance &&
+    invoice.collection_method === 'charge_automatically' &&
+    invoice.billing_reason !== 'subscription_create'
+  );
 }
 
 function dueDays(state: State, invoice: Invoice): number | null {
@@ -279,6 +298,7 @@ export function voidInvoice(state: State, invoice: Invoice): void {
   invoice.status = 'void';
   invoice.status_transitions.voided_at = state.now();
   invoice.amount_remaining = 0;
+  invoice.next_payment_attempt = null;
   state.events.emit('invoice.voided', invoice);
 }
 
@@ -290,5 +310,6 @@ export function markUncollectible(state: State, invoice: Invoice): void {
   }
   invoice.status = 'uncollectible';
   invoice.status_transitions.marked_uncollectible_at = state.now();
+  invoice.next_payment_attempt = null;
   state.events.emit('invoice.marked_uncollectible', invoice);
 }

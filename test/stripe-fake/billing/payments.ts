@@ -48,13 +48,14 @@ export function attemptPayment(state: State, invoice: Invoice): boolean {
     return false;
   }
   if (invoice.amount_remaining > 0) invoice.attempt_count += 1;
-  invoice.attempted = true;
   markPaid(state, invoice);
   return true;
 }
 
 function markPaid(state: State, invoice: Invoice): void {
   invoice.status = 'paid';
+  // Stripe counts a $0 invoice paid on finalization as attempted (with attempt_count 0).
+  invoice.attempted = true;
   invoice.amount_paid = invoice.amount_due;
   invoice.amount_remaining = 0;
   invoice.next_payment_attempt = null;

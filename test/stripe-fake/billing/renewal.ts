@@ -4,6 +4,7 @@ import { newId } from '../ids.ts';
 import type { State } from '../state.ts';
 import type { Subscription } from '../types.ts';
 import { endSubscription } from './cancel.ts';
+import { awaitingCollection, collectInvoices } from './collection.ts';
 import { createInvoice, pendingItems } from './invoices.ts';
 import { finalizeAndCharge } from './payments.ts';
 import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
@@ -13,8 +14,9 @@ const TRIAL_WARNING = 3 * 86_400;
 const CYCLING = new Set(['active', 'trialing', 'past_due']);
 
 /**
- * Moves the clock forward by `seconds`, stopping at every period end and trial warning on the
- * way so that each renewal happens (and is timestamped) at its own moment, like a test clock.
+ * Moves the clock forward by `seconds`, stopping at every period end, trial warning and
+ * automatic invoice collection on the way so that each happens (and is timestamped) at its own
+ * moment, like a test clock.
  */
 export function advanceTime(state: State, seconds: number): void {
   const target = state.now() + Math.max(0, seconds);
@@ -25,7 +27,7 @@ export function advanceTime(state: State, seconds: number): void {
   state.clock.setTo(target);
 }
 
-/** The earliest moment ≤ target at which some subscription needs attention. */
+/** The earliest moment ≤ target at which some subscription or invoice needs attention. */
 function nextDue(state: State, target: number): number | null {
   let earliest: number | null = null;
   const now = state.now();
@@ -39,6 +41,7 @@ function nextDue(state: State, target: number): number | null {
     if (needsTrialWarning(state, subscription))
       consider((subscription.trial_end ?? 0) - TRIAL_WARNING);
   }
+  for (const invoice of awaitingCollection(state)) consider(invoice.next_payment_attempt ?? now);
   return earliest;
 }
 
@@ -52,6 +55,7 @@ function needsTrialWarning(state: State, subscription: Subscription): boolean {
 
 function runDue(state: State): void {
   const now = state.now();
+  collectInvoices(state, now);
   for (const subscription of state.subscriptions.values()) {
     if (!CYCLING.has(subscription.status)) continue;
     const trialEnd = subscription.trial_end ?? 0;

@@ -1,8 +1,10 @@
 import { createInvoiceItem } from '../billing/invoice-items.ts';
 import { attachInvoiceItem } from '../billing/invoices.ts';
 import { invalidParameter, noSuch } from '../errors.ts';
+import { listOf, PAGINATION } from '../list.ts';
 import { customerById, invoiceById, subscriptionById } from '../lookup.ts';
 import {
+  optBool,
   optInt,
   optMetadata,
   optObject,
@@ -43,6 +45,12 @@ export const invoiceItemRoutes: Route[] = [
           `Invoice ${invoice.id} is not a draft; items can only be added to drafts.`,
         );
       }
+      if (invoice && invoice.currency !== currency) {
+        throw invalidParameter(
+          'currency',
+          `The currency of this invoice item (${currency}) must match the currency of invoice ${invoice.id} (${invoice.currency}).`,
+        );
+      }
       const subscriptionId = optString(p, 'subscription');
       const subscription = subscriptionId
         ? subscriptionById(state, subscriptionId, 'subscription')
@@ -63,6 +71,28 @@ export const invoiceItemRoutes: Route[] = [
       });
       if (invoice) attachInvoiceItem(invoice, item);
       return item;
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/v1\/invoiceitems$/,
+    handle({ state, raw }) {
+      const p = parseParams(raw, {
+        customer: 'string',
+        invoice: 'string',
+        pending: 'boolean',
+        ...PAGINATION,
+      });
+      const customer = optString(p, 'customer');
+      const invoice = optString(p, 'invoice');
+      const pending = optBool(p, 'pending');
+      const matching = [...state.invoiceItems.values()].filter(
+        (item) =>
+          (customer === undefined || item.customer === customer) &&
+          (invoice === undefined || item.invoice === invoice) &&
+          (pending === undefined || (item.invoice === null) === pending),
+      );
+      return listOf(matching, '/v1/invoiceitems', p);
     },
   },
   {

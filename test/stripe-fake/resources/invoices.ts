@@ -31,6 +31,7 @@ export const invoiceRoutes: Route[] = [
       const p = parseParams(raw, {
         customer: 'string',
         collection_method: 'string',
+        currency: 'string',
         days_until_due: 'integer',
         auto_advance: 'boolean',
         description: 'string',
@@ -55,9 +56,14 @@ export const invoiceRoutes: Route[] = [
       // The brief for this fake includes pending items by default (real Stripe now defaults to exclude).
       const include =
         (optEnum(p, 'pending_invoice_items_behavior', PENDING) ?? 'include') === 'include';
+      const currency = optString(p, 'currency')?.toLowerCase();
+      if (currency !== undefined && !/^[a-z]{3}$/.test(currency)) {
+        throw invalidParameter('currency', `Invalid currency: ${currency}`);
+      }
       const now = state.now();
       const invoice = createInvoice(state, {
         customer,
+        ...(currency ? { currency } : {}),
         subscription,
         billingReason: 'manual',
         collectionMethod,
@@ -66,7 +72,12 @@ export const invoiceRoutes: Route[] = [
         description: optString(p, 'description') || null,
         metadata: optMetadata(p) ?? {},
         charges: [],
-        pendingItems: include ? pendingItems(state, customer.id, subscription?.id) : [],
+        // Stripe sweeps in only the pending items in the invoice's currency.
+        pendingItems: include
+          ? pendingItems(state, customer.id, subscription?.id).filter(
+              (item) => currency === undefined || item.currency === currency,
+            )
+          : [],
         period: { start: now, end: now },
       });
       if (daysUntilDue !== null) state.invoiceDueDays.set(invoice.id, daysUntilDue);

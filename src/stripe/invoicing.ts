@@ -1,0 +1,107 @@
+import type Stripe from 'stripe';
+import { call } from './call.ts';
+
+/**
+ * Stripe calls of the invoice run: a draft invoice of our own (our lines only: pending items of
+ * the customer are left out), its items, finalization with automatic collection. Every write
+ * carries an idempotency key from our invoice and line ids; lookups by metadata find what a
+ * crash left behind after Stripe's idempotency keys have expired (24 hours).
+ */
+export class StripeInvoicing {
+  readonly #stripe: Stripe;
+
+  constructor(stripe: Stripe) {
+    this.#stripe = stripe;
+  }
+
+  createDraft(input: {
+    invoiceId: string;
+    organizationId: string;
+    customerId: string;
+    currency: string;
+    description: string;
+  }): Promise<Stripe.Invoice> {
+    return call(() =>
+      this.#stripe.invoices.create(
+        {
+          customer: input.customerId,
+          currency: input.currency,
+          description: input.description,
+          collection_method: 'charge_automatically',
+          // Not before we finalize it: Stripe would finalize (and charge) a draft left half-made
+          // by a crash on its own an hour later. Finalization turns automatic collection on.
+          auto_advance: false,
+          pending_invoice_items_behavior: 'exclude',
+          metadata: { invoice_id: input.invoiceId, organization_id: input.organizationId },
+        },
+        { idempotencyKey: `invoice:${input.invoiceId}` },
+      ),
+    );
+  }
+
+  /** The customer's Stripe invoice made for our invoice, if a crash left one. */
+  findDraft(customerId: string, invoiceId: string): Promise<Stripe.Invoice | null> {
+    return call(async () => {
+      for await (const invoice of this.#stripe.invoices.list({
+        customer: customerId,
+        limit: 100,
+      })) {
+        if (invoice.metadata?.invoice_id === invoiceId) return invoice;
+      }
+      return null;
+    });
+  }
+
+  addItem(input: {
+    lineId: string;
+    invoiceId: string;
+    customerId: string;
+    stripeInvoiceId: string;
+    amount: number;
+    currency: string;
+    description: string;
+  }): Promise<Stripe.InvoiceItem> {
+    return call(() =>
+      this.#stripe.invoiceItems.create(
+        {
+          customer: input.customerId,
+          invoice: input.stripeInvoiceId,
+          amount: input.amount,
+          currency: input.currency,
+          description: input.description,
+          metadata: { line_id: input.lineId, invoice_id: input.invoiceId },
+        },
+        { idempotencyKey: `invoice-line:${input.lineId}` },
+      ),
+    );
+  }
+
+  /** The items on a Stripe invoice, by our line id. */
+  itemsByLine(stripeInvoiceId: string): Promise<Map<string, Stripe.InvoiceItem>> {
+    return call(async () => {
+      const byLine = new Map<string, Stripe.InvoiceItem>();
+      for await (const item of this.#stripe.invoiceItems.list({
+        invoice: stripeInvoiceId,
+        limit: 100,
+      })) {
+        const lineId = item.metadata?.line_id;
+        if (lineId) byLine.set(lineId, item);
+      }
+      return byLine;
+    });
+  }
+
+  finalize(stripeInvoiceId: string, invoiceId: string): Promise<Stripe.Invoice> {
+    return call(() =>
+      this.#stripe.invoices.finalizeInvoice(
+        stripeInvoiceId,
+        { auto_advance: true },
+        { idempotencyKey: `invoice-finalize:${invoiceId}` },
+      ),
+    );
+  }
+
+  retrieve(stripeInvoiceId: string): Promise<Stripe.Invoice> {
+    return call(() => this.#stripe.invoices.retrieve(stripeInvoiceId));
+  }
+}
