@@ -21,7 +21,8 @@ const serverEnv = z.object({
 
 const graphqlEnv = z.object({
   GRAPHQL_MAX_DEPTH: positiveInt.default(12),
-  GRAPHQL_MAX_COST: positiveInt.default(5000),
+  // graphql-armor multiplies by `first`: 50 organizations × 12 invoices with their lines costs ~71,000.
+  GRAPHQL_MAX_COST: positiveInt.default(100_000),
   GRAPHQL_MAX_ALIASES: positiveInt.default(15),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
 });

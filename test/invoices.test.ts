@@ -449,3 +449,44 @@ describe('reading invoices', () => {
     ).toEqual(['FORBIDDEN']);
   });
 });
+
+describe('organizations with their subscriptions, usage and invoices', () => {
+  const QUERY = `{ organizations(first: 50) { edges { node {
+    subscription { plan { key } }
+    usage { used }
+    invoices(first: 12) { edges { node { lineItems { amount { amount } } } } }
+  } } } }`;
+
+  /** The statements one request of the query sends (after a first one warmed the key cache). */
+  async function statementsOfQuery() {
+    await gql(server.graphqlUrl, QUERY, { key: server.adminKey });
+    const database = server.app.database;
+    if (!database) throw new Error('server not started');
+    const before = database.statementCount();
+    const response = await gql(server.graphqlUrl, QUERY, { key: server.adminKey });
+    const statements = database.statementCount() - before;
+    if (response.errors) throw new Error(JSON.stringify(response.errors));
+    const nodes = response.data?.organizations.edges.map(
+      (e: { node: { invoices: { edges: { node: { lineItems: unknown[] } }[] } } }) => e.node,
+    );
+    const lines = nodes.flatMap(
+      (n: { invoices: { edges: { node: { lineItems: unknown[] } }[] } }) =>
+        n.invoices.edges.flatMap((e) => e.node.lineItems),
+    );
+    return { statements, organizations: nodes.length, lines: lines.length };
+  }
+
+  it('run a constant number of SQL statements, whatever the counts', async () => {
+    for (let i = 0; i < 2; i++) await tenantAt('2026-11-01T00:00:00.000Z', 'growth');
+    await invoiceRun('2026-11', '2026-12-01T06:00:00.000Z');
+    const small = await statementsOfQuery();
+    for (let i = 0; i < 20; i++) await tenantAt('2026-12-01T00:00:00.000Z', 'growth');
+    await invoiceRun('2026-12', '2027-01-01T06:00:00.000Z');
+    await invoiceRun('2027-01', '2027-02-01T06:00:00.000Z');
+    const large = await statementsOfQuery();
+    expect(large.organizations).toBeGreaterThan(small.organizations + 19);
+    expect(large.lines).toBeGreaterThan(small.lines + 39);
+    expect(large.statements).toBe(small.statements);
+    expect(large.statements).toBeLessThanOrEqual(8);
+  });
+});
