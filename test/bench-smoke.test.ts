@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatFanout, runFanoutBench, TINY as TINY_FANOUT } from '../bench/fanout.ts';
 import { formatReport, runIngestBench, TINY } from '../bench/ingest.ts';
+import { formatInvoiceReport, runInvoiceBench, TINY as TINY_INVOICES } from '../bench/invoices.ts';
 
 /**
  * The benchmarks at a tiny size, so that they keep working. Their figures mean nothing at this
@@ -44,5 +45,19 @@ describe('bench:fanout at a tiny size', () => {
     expect(results[0]?.messages).toBeGreaterThanOrEqual(spreadChanges * 10 * 0.9);
     expect(results[1]?.messages).toBeGreaterThanOrEqual(spreadChanges * 10 * 0.9);
     expect(formatFanout(results)).toContain('per subscriber');
+  });
+});
+
+describe('bench:invoices at a tiny size', () => {
+  it('invoices every organization, then pushes every invoice to the rate-limited fake', {
+    timeout: 120_000,
+  }, async () => {
+    const report = await runInvoiceBench({ serverUrl: postgresServerUrl(), sizes: TINY_INVOICES });
+    expect(report.raw.organizations).toBe(TINY_INVOICES.organizations);
+    expect(report.ledger.report.created).toBe(TINY_INVOICES.organizations);
+    expect(report.stripe.report.created).toBe(TINY_INVOICES.stripeOrganizations);
+    expect(report.stripe.report.pushed).toBe(TINY_INVOICES.stripeOrganizations);
+    expect(report.stripe.report.failed).toEqual([]);
+    expect(formatInvoiceReport(report)).toContain('projected');
   });
 });
