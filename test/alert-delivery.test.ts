@@ -4,9 +4,10 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/delivery/signature.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
-import { gql, sleep } from './support/graphql.ts';
+import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { record, uniqueKey } from './support/usage.ts';
+import { waitFor } from './support/wait.ts';
 
 /** Alerts delivered by signed webhook (with retries) and by e-mail, to real local receivers. */
 interface Received {
@@ -70,20 +71,6 @@ afterAll(async () => {
   smtp?.close();
 });
 
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 describe('alert delivery', () => {
   it('posts a signed webhook, retries after two 500s, and shows the attempts', {
     timeout: 60_000,
@@ -109,7 +96,7 @@ describe('alert delivery', () => {
       idempotencyKey: uniqueKey(),
     });
 
-    await waitUntil('three attempts', () => (received.length >= 3 ? true : undefined));
+    await waitFor('three attempts', () => (received.length >= 3 ? true : undefined));
     expect(received.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(received.every((r) => r.signedCorrectly)).toBe(true);
     expect(received[2]?.body).toMatchObject({
@@ -129,7 +116,7 @@ describe('alert delivery', () => {
     expect(new Set(received.map((r) => r.body.id)).size).toBe(1);
     expect(verifySignature(undefined, '{}', secret)).toBe(false);
 
-    const listed = await waitUntil('the delivery to show as succeeded', async () => {
+    const listed = await waitFor('the delivery to show as succeeded', async () => {
       const response = await gql(
         server.graphqlUrl,
         '{ webhookEndpoints { url secret deliveries { event status attempts responseStatus lastAttemptAt } } }',
@@ -159,7 +146,7 @@ describe('alert delivery', () => {
       quantity: '90000',
       idempotencyKey: uniqueKey(),
     });
-    const mine = await waitUntil('three e-mails', () => {
+    const mine = await waitFor('three e-mails', () => {
       const found = mails.filter((m) => m.to.includes('billing@mailorg.test'));
       return found.length >= 3 ? found : undefined;
     });

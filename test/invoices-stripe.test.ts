@@ -12,6 +12,7 @@ import { collect, gql, sleep, wsClient } from './support/graphql.ts';
 import { runCli } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { recordBatch, uniqueKey } from './support/usage.ts';
+import { waitFor } from './support/wait.ts';
 
 /**
  * The invoice run against the local Stripe fake: 200 organizations on starter, each 50,000
@@ -56,7 +57,7 @@ beforeAll(async () => {
     }),
   );
   tenants = made.flat();
-  await until(
+  await waitFor(
     'provisioning',
     async () => {
       const [row] = await queryRows<{ n: number }>(
@@ -74,20 +75,6 @@ afterAll(async () => {
   await fake?.stop();
   await storage?.drop();
 });
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** 150,000 requests for every tenant this month (50,000 over starter's 100,000). */
 async function recordOverage() {
@@ -173,7 +160,7 @@ describe('the invoice run against Stripe', () => {
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    await until(
+    await waitFor(
       '80 finalized invoices',
       async () => {
         const local = await localInvoices(month);
@@ -259,27 +246,27 @@ describe('the invoice run against Stripe', () => {
     await fake.collectDueInvoices();
     await fake.webhooks.flush();
 
-    const paid = await until('paid', async () => {
+    const paid = await waitFor('paid', async () => {
       const invoice = await invoiceOf(payer);
       return invoice.status === 'PAID' ? invoice : undefined;
     });
     expect(paid).toMatchObject({ amountPaid: { amount: 2500 }, paidAt: expect.any(String) });
-    const failed = await until('PAST_DUE', async () => {
+    const failed = await waitFor('PAST_DUE', async () => {
       const invoice = await invoiceOf(decliner);
       return invoice.subscriptionStatus === 'PAST_DUE' ? invoice : undefined;
     });
     expect(failed.status).toBe('OPEN');
     expect(
-      await until('VOID', async () =>
+      await waitFor('VOID', async () =>
         (await invoiceOf(voided)).status === 'VOID' ? true : undefined,
       ),
     ).toBe(true);
     expect(
-      await until('UNCOLLECTIBLE', async () =>
+      await waitFor('UNCOLLECTIBLE', async () =>
         (await invoiceOf(written)).status === 'UNCOLLECTIBLE' ? true : undefined,
       ),
     ).toBe(true);
-    await until('the live PAID', async () =>
+    await waitFor('the live PAID', async () =>
       updates.results.some((r) => r.data?.invoiceUpdated.status === 'PAID') ? true : undefined,
     );
     await live.dispose();

@@ -7,6 +7,7 @@ import { createKey, createOrganization } from './support/fixtures.ts';
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';
 import { spawnServer } from './support/process.ts';
 import { startTestServer, TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
+import { waitFor } from './support/wait.ts';
 
 /** The billing server against the local Stripe fake, over real HTTP both ways. */
 let fake: StripeFake;
@@ -37,25 +38,6 @@ afterAll(async () => {
 
 const SUBSCRIPTION =
   '{ subscription { status plan { key } pendingPlan { key } trialEnd cancelAtPeriodEnd stripeSubscriptionId currentPeriodEnd } }';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    const value = await probe().catch((error) => {
-      last = error;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what} (last: ${String(last ?? '')})`);
-    await sleep(150);
-  }
-}
 
 async function subscriptionOf(key: string) {
   return (await gql(server.graphqlUrl, SUBSCRIPTION, { key })).data?.subscription;

@@ -8,6 +8,7 @@ import { createKey, createOrganization } from './support/fixtures.ts';
 import { runCli } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { recordBatch, testClock, uniqueKey, usageOf } from './support/usage.ts';
+import { waitFor } from './support/wait.ts';
 
 const clock = testClock('2026-03-16T12:00:00.000Z');
 const JOBS_SCHEMA = `pgboss_rollup_${process.pid}`;
@@ -30,20 +31,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => server?.stop());
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 describe('the daily usage rollup (pg-boss)', () => {
   it('is scheduled at 02:00 UTC', async () => {

@@ -91,13 +91,16 @@ export function computeInvoice(input: InvoiceInput): ComputedInvoice {
   };
 }
 
+// toLocaleString with options builds a formatter per call; one is shared instead.
+const MONTH_NAME = new Intl.DateTimeFormat('en-US', {
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
+
 function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
   const { period, month, plan } = input;
-  const monthName = month.start.toLocaleString('en-US', {
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
+  const monthName = MONTH_NAME.format(month.start);
   const line = (description: string, amount: number): Omit<InvoiceLine, 'prepaid'> => ({
     kind: 'BASE',
     description,

@@ -21,8 +21,15 @@ export class MoneyOverflowError extends Error {
 
 /** Digits after the point of a currency's smallest unit: 2 for usd, 0 for jpy, 3 for kwd. */
 export function minorUnitDigits(currency: string): number {
-  return formatterFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
+  let digits = minorDigits.get(currency);
+  if (digits === undefined) {
+    digits = formatterFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
+    minorDigits.set(currency, digits);
+  }
+  return digits;
 }
+// resolvedOptions() builds a new object each call; the invoice run asks for every line.
+const minorDigits = new Map<string, number>();
 
 export function money(amount: number, currency: string): Money {
   if (!Number.isSafeInteger(amount)) throw new MoneyOverflowError(String(amount));

@@ -29,6 +29,21 @@ export interface InvoiceDraft {
   prorationItemIds: string[];
 }
 
+/** The invoice columns a draft decides, for a stored invoice and for the upcoming one alike. */
+export function draftFigures(draft: InvoiceDraft) {
+  return {
+    organizationId: draft.organizationId,
+    monthStart: draft.month.start,
+    periodStart: draft.period.start,
+    periodEnd: draft.period.end,
+    currency: draft.currency,
+    subtotal: draft.computed.subtotal.amount,
+    total: draft.computed.total.amount,
+    amountDue: draft.computed.amountDue.amount,
+    amountPaid: 0,
+  };
+}
+
 export interface DraftOptions {
   /** With Stripe the subscription bills the base and prorations itself (prepaid lines). */
   billedByStripe: boolean;

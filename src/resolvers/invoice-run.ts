@@ -10,10 +10,7 @@ import { invoicesChanged } from './invoice-events.ts';
 import { storeInvoices } from './invoice-store.ts';
 import type { Progress } from './usage-rollup.ts';
 
-export type InvoiceRunServices = Pick<
-  BackgroundServices,
-  'db' | 'config' | 'now' | 'live' | 'stripe' | 'jobs'
->;
+export type InvoiceRunServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
 
 export interface InvoiceRunReport {
   /** YYYY-MM */

@@ -15,7 +15,7 @@ import {
   invoices,
 } from '../db/schema.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { draftInvoices } from './invoice-drafts.ts';
+import { draftFigures, draftInvoices } from './invoice-drafts.ts';
 import { type Connection, decodeCursor, pageArgsSchema, toConnection } from './pagination.ts';
 
 /** An invoice as GraphQL shows it: stored, or computed on the fly (upcomingInvoice, its lines). */
@@ -179,18 +179,10 @@ export async function upcomingInvoice(
   ).get(organizationId);
   if (!draft) return null;
   return {
+    ...draftFigures(draft),
     id: `upcoming_${organizationId}_${month.start.toISOString().slice(0, 7)}`,
-    organizationId,
     number: null,
     status: 'DRAFT',
-    monthStart: month.start,
-    periodStart: draft.period.start,
-    periodEnd: draft.period.end,
-    currency: draft.currency,
-    subtotal: draft.computed.subtotal.amount,
-    total: draft.computed.total.amount,
-    amountDue: draft.computed.amountDue.amount,
-    amountPaid: 0,
     stripeInvoiceId: null,
     hostedInvoiceUrl: null,
     stripePushStartedAt: null,
