@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { Services } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { prepareDatabase } from './db/migrate.ts';
+import { dashboardRoute } from './http/dashboard-route.ts';
 import { createGraphQLHandler, GRAPHQL_PATH } from './http/graphql.ts';
 import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
 import { healthz, readyz } from './http/health.ts';
@@ -86,6 +87,7 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
           { method: 'GET', path: '/readyz', handle: readyz(db, log) },
           { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
           { method: 'POST', path: '/webhooks/stripe', handle: stripeWebhookRoute(services) },
+          dashboardRoute(config.server.dashboardDir),
         ],
       });
       const ws = attachGraphQLWebSocket({

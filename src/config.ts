@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -15,6 +16,11 @@ const serverEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Upper bound of a GraphQL request body, in bytes. */
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  /** The built example dashboard, served at /dashboard (`npm run dashboard:build`). */
+  DASHBOARD_DIR: z
+    .string()
+    .min(1)
+    .default(resolve(import.meta.dirname, '../examples/dashboard/dist')),
   /** How long a shutdown waits for in-flight requests before closing connections. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 });
@@ -142,6 +148,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       logLevel: env.LOG_LEVEL,
       maxBodyBytes: env.MAX_BODY_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      dashboardDir: resolve(env.DASHBOARD_DIR),
     },
     graphql: {
       maxDepth: env.GRAPHQL_MAX_DEPTH,

@@ -13,8 +13,13 @@ export type RouteHandler = (
 export interface Route {
   method: 'GET' | 'POST';
   path: string;
+  /** Also answers every path below `path` (a folder of files). */
+  prefix?: boolean;
   handle: RouteHandler;
 }
+
+const routeMatches = (route: Route, path: string) =>
+  route.path === path || (route.prefix === true && path.startsWith(`${route.path}/`));
 
 /**
  * One HTTP server, one port: GraphQL (Yoga) at /graphql and the REST sidecar routes beside it.
@@ -50,7 +55,7 @@ export function createHttpServer(deps: {
     }
 
     try {
-      const route = routes.find((r) => r.path === path && r.method === req.method);
+      const route = routes.find((r) => r.method === req.method && routeMatches(r, path));
       if (route) {
         await route.handle(req, res, { requestId, log: requestLog });
         return;
@@ -66,9 +71,8 @@ export function createHttpServer(deps: {
         await yoga(req, res, { requestId, log: requestLog });
         return;
       }
-      sendJson(res, routes.some((r) => r.path === path) ? 405 : 404, {
-        error: routes.some((r) => r.path === path) ? 'method not allowed' : 'not found',
-      });
+      const known = routes.some((r) => routeMatches(r, path));
+      sendJson(res, known ? 405 : 404, { error: known ? 'method not allowed' : 'not found' });
     } catch (error) {
       requestLog.error({ err: error }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error', requestId });
