@@ -95,8 +95,12 @@ function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => voi
     };
 
     const client = connectLive(apiKey);
-    client.on('connected', () => setLive(true));
-    client.on('closed', () => setLive(false));
+    // A disposed client still reports its close: only this effect's client may set the state
+    // (StrictMode mounts twice in development, so two clients overlap for a moment).
+    const unlisten = [
+      client.on('connected', () => !stopped && setLive(true)),
+      client.on('closed', () => !stopped && setLive(false)),
+    ];
     const stops = [
       subscribe(
         client,
@@ -129,7 +133,7 @@ function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => voi
     return () => {
       stopped = true;
       clearTimeout(refreshTimer);
-      for (const stop of stops) stop();
+      for (const stop of [...stops, ...unlisten]) stop();
       void client.dispose();
     };
   }, [apiKey]);
@@ -162,6 +166,11 @@ function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => voi
         </button>
       </header>
 
+      {failure ? (
+        <p role="alert" className="error" data-testid="failure">
+          {failure}
+        </p>
+      ) : null}
       <section aria-label="banners">
         {banners.map((banner) => (
           <div
