@@ -6,6 +6,7 @@ import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StripeFake, startStripeFake } from './stripe-fake/index.ts';
 import { launchChromium } from './support/browser.ts';
+import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
 import { gql, sleep } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -23,6 +24,7 @@ const LIVE_WITHIN_MS = 2_000;
 let dashboardDir: string;
 let fake: StripeFake;
 let server: TestServer;
+let storage: ScratchDatabase;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -39,6 +41,9 @@ beforeAll(async () => {
     else process.env.NODE_ENV = nodeEnv;
   });
   fake = await startStripeFake();
+  // A database of its own: the plans' Stripe prices are global, and other tests' servers sync
+  // them with Stripe fakes of their own.
+  storage = await createIsolatedStorage();
   server = await startTestServer(
     {
       DASHBOARD_DIR: dashboardDir,
@@ -47,7 +52,7 @@ beforeAll(async () => {
       STRIPE_API_BASE: fake.url,
       JOBS_POLL_SECONDS: '0.5',
     },
-    undefined,
+    storage,
     // The server's clock follows the fake's, so that the period agrees when it moves.
     { now: () => new Date(fake.now() * 1000) },
   );
@@ -60,6 +65,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.stop();
   await fake?.stop();
+  await storage?.drop();
   if (dashboardDir) rmSync(dashboardDir, { recursive: true, force: true });
 });
 
