@@ -59,7 +59,8 @@ export function dashboardRoute(dashboardDir: string): Route {
         ...SECURITY_HEADERS,
         'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': found.size,
-        'cache-control': file.includes(`${sep}assets${sep}`)
+        // Vite names what it puts in assets/ by content hash: a new build has new names.
+        'cache-control': file.startsWith(join(root, 'assets') + sep)
           ? 'public, max-age=31536000, immutable'
           : 'no-cache',
       });
