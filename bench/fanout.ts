@@ -1,11 +1,10 @@
 // `npm run bench:fanout`: live usage to many graphql-ws subscribers, beside a bare `ws` server
 // broadcasting the same payloads to as many sockets in the same run. Prints a table.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import WebSocket from 'ws';
+import { scratchDatabase, spawnServer, stopProcesses } from './harness.ts';
 
 export interface FanoutSizes {
   subscribers: number;
@@ -46,19 +45,14 @@ interface ScenarioResult {
   bytesPerSubscriber: number;
 }
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const ADMIN_KEY = `bsk_bench_admin_${randomBytes(12).toString('hex')}`;
 
 export async function runFanoutBench(options: { serverUrl: string; sizes: FanoutSizes }) {
-  const database = `billing_fanout_${randomBytes(5).toString('hex')}`;
-  const admin = postgres(options.serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${database}`);
-  const url = new URL(options.serverUrl);
-  url.pathname = `/${database}`;
+  const database = await scratchDatabase(options.serverUrl);
   const processes: ChildProcess[] = [];
   try {
     const billing = await spawnServer('src/main.ts', {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: database.url,
       BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
       LOG_LEVEL: 'warn',
       JOBS_ENABLED: 'false',
@@ -109,12 +103,8 @@ export async function runFanoutBench(options: { serverUrl: string; sizes: Fanout
     }
     return results;
   } finally {
-    for (const child of processes) child.kill('SIGTERM');
-    await Promise.all(
-      processes.map((child) => new Promise((resolve) => child.once('exit', resolve))),
-    );
-    await admin.unsafe(`drop database if exists ${database} with (force)`);
-    await admin.end();
+    await stopProcesses(processes);
+    await database.drop();
   }
 }
 
@@ -325,23 +315,6 @@ async function setUpOrganizations(graphqlUrl: string, count: number): Promise<Te
 function rssOf(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
-
-function spawnServer(script: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [script], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise<{ child: ChildProcess; graphqlUrl: string }>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-      const match = /GraphQL: (http:\/\/\S+\/graphql)/.exec(output);
-      if (match?.[1]) resolve({ child, graphqlUrl: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
 }
 
 export function formatFanout(results: ScenarioResult[]): string {

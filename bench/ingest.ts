@@ -1,10 +1,10 @@
 // `npm run bench:ingest`: ingestion and quota-check throughput on the Postgres server, each
 // figure beside the raw baseline measured in the same run. Prints a table; exits 0 either way
 // (targets are reported, not asserted).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { scratchDatabase, spawnServer, stopProcesses } from './harness.ts';
 import { drive, type LoadResult } from './load.ts';
 
 export interface IngestBenchSizes {
@@ -43,17 +43,14 @@ export interface IngestBenchReport {
 }
 
 const ADMIN_KEY = `bsk_bench_admin_${randomBytes(12).toString('hex')}`;
-const root = fileURLToPath(new URL('..', import.meta.url));
 
 export async function runIngestBench(options: {
   serverUrl: string;
   sizes: IngestBenchSizes;
 }): Promise<IngestBenchReport> {
   const { sizes } = options;
-  const database = `billing_bench_${randomBytes(5).toString('hex')}`;
-  const admin = postgres(options.serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${database}`);
-  const databaseUrl = withDatabase(options.serverUrl, database);
+  const database = await scratchDatabase(options.serverUrl);
+  const databaseUrl = database.url;
   const processes: ChildProcess[] = [];
   try {
     const billing = await spawnServer('src/main.ts', {
@@ -176,12 +173,8 @@ export async function runIngestBench(options: {
       },
     };
   } finally {
-    for (const child of processes) child.kill('SIGTERM');
-    await Promise.all(
-      processes.map((child) => new Promise((resolve) => child.once('exit', resolve))),
-    );
-    await admin.unsafe(`drop database if exists ${database} with (force)`);
-    await admin.end();
+    await stopProcesses(processes);
+    await database.drop();
   }
 }
 
@@ -257,29 +250,6 @@ async function setUpOrganization(graphqlUrl: string): Promise<string> {
     ownerKey.secret,
   );
   return ingest.data.createApiKey.apiKey.secret;
-}
-
-function spawnServer(script: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [script], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise<{ child: ChildProcess; graphqlUrl: string }>((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-      const match = /GraphQL: (http:\/\/\S+\/graphql)/.exec(output);
-      if (match?.[1]) resolve({ child, graphqlUrl: match[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-}
-
-function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
 }
 
 export function formatReport(report: IngestBenchReport): string {

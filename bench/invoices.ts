@@ -1,8 +1,3 @@
-// `npm run bench:invoices`: the monthly invoice run on the Postgres server, beside the raw
-// baseline measured in the same run: computing and storing the invoices of 10,000 organizations
-// without Stripe, then pushing invoices to the Stripe fake limited to 100 requests a second as
-// live Stripe is. Prints a table; exits 0 either way (targets are reported, not asserted).
-import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import Stripe from 'stripe';
@@ -13,6 +8,7 @@ import { prepareDatabase } from '../src/db/migrate.ts';
 import { type InvoiceRunReport, runInvoices } from '../src/resolvers/invoice-run.ts';
 import { createServices } from '../src/services.ts';
 import { startStripeFake } from '../test/stripe-fake/index.ts';
+import { scratchDatabase } from './harness.ts';
 
 export interface InvoiceBenchSizes {
   organizations: number;
@@ -225,23 +221,6 @@ async function rawBaseline(sql: postgres.Sql) {
   }
   const seconds = (performance.now() - started) / 1000;
   return { organizations: ids.length, seconds, perSecond: ids.length / seconds };
-}
-
-async function scratchDatabase(serverUrl: string) {
-  const name = `billing_bench_${randomBytes(5).toString('hex')}`;
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      await again.unsafe(`drop database if exists ${name} with (force)`);
-      await again.end();
-    },
-  };
 }
 
 export function formatInvoiceReport(r: InvoiceBenchReport): string {

@@ -10,6 +10,7 @@ import { createIsolatedStorage, type ScratchDatabase } from './support/database.
 import { createKey, createOrganization } from './support/fixtures.ts';
 import { gql, sleep } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { stripeEnv } from './support/stripe.ts';
 import { record, uniqueKey } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -45,13 +46,7 @@ beforeAll(async () => {
   // them with Stripe fakes of their own.
   storage = await createIsolatedStorage();
   server = await startTestServer(
-    {
-      DASHBOARD_DIR: dashboardDir,
-      STRIPE_SECRET_KEY: 'sk_test_billing_server',
-      STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
-      STRIPE_API_BASE: fake.url,
-      JOBS_POLL_SECONDS: '0.5',
-    },
+    stripeEnv(fake, { DASHBOARD_DIR: dashboardDir }),
     storage,
     // The server's clock follows the fake's, so that the period agrees when it moves.
     { now: () => new Date(fake.now() * 1000) },

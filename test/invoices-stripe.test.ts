@@ -11,6 +11,7 @@ import { createKey, createOrganization, type TestOrganization } from './support/
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';
 import { runCli } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { stripeEnv } from './support/stripe.ts';
 import { recordBatch, uniqueKey } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -22,25 +23,18 @@ import { waitFor } from './support/wait.ts';
 const ORGANIZATIONS = 200;
 let fake: StripeFake;
 let storage: ScratchDatabase;
+// The fake has no rate limit unless a test sets one: do not pace requests to it.
+const PACE = { STRIPE_MAX_REQUESTS_PER_SECOND: '1000' };
+
 let server: TestServer;
 let tenants: TestOrganization[] = [];
-
-function stripeEnv(f: StripeFake): Record<string, string> {
-  return {
-    STRIPE_SECRET_KEY: 'sk_test_billing_server',
-    STRIPE_WEBHOOK_SECRET: f.webhookSecret,
-    STRIPE_API_BASE: f.url,
-    STRIPE_MAX_NETWORK_RETRIES: '2',
-    STRIPE_MAX_REQUESTS_PER_SECOND: '1000',
-  };
-}
 
 const fakeNow = () => new Date(fake.now() * 1000);
 
 beforeAll(async () => {
   fake = await startStripeFake();
   storage = await createPostgresDatabase();
-  server = await startTestServer({ ...stripeEnv(fake), JOBS_POLL_SECONDS: '0.5' }, storage, {
+  server = await startTestServer(stripeEnv(fake, PACE), storage, {
     now: fakeNow,
   });
   // Provisioning first, without webhooks (the API answers are enough), in parallel lanes.
@@ -102,7 +96,7 @@ function cliArgs(month: Period) {
 }
 
 function cliEnv(extra: Record<string, string> = {}) {
-  return { ...storage.env, ...stripeEnv(fake), LOG_LEVEL: 'silent', ...extra };
+  return { ...storage.env, ...stripeEnv(fake, PACE), LOG_LEVEL: 'silent', ...extra };
 }
 
 async function localInvoices(month: Period) {

@@ -7,21 +7,12 @@ import { createKey, createOrganization } from './support/fixtures.ts';
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';
 import { spawnServer } from './support/process.ts';
 import { startTestServer, TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
+import { stripeEnv } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
 /** The billing server against the local Stripe fake, over real HTTP both ways. */
 let fake: StripeFake;
 let server: TestServer;
-
-function stripeEnv(f: StripeFake): Record<string, string> {
-  return {
-    STRIPE_SECRET_KEY: 'sk_test_billing_server',
-    STRIPE_WEBHOOK_SECRET: f.webhookSecret,
-    STRIPE_API_BASE: f.url,
-    STRIPE_MAX_NETWORK_RETRIES: '2',
-    JOBS_POLL_SECONDS: '0.5',
-  };
-}
 
 beforeAll(async () => {
   fake = await startStripeFake();

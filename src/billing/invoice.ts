@@ -66,16 +66,8 @@ export function computeInvoice(input: InvoiceInput): ComputedInvoice {
   }
   for (const adjustment of input.adjustments) {
     lines.push({
+      ...amountOnlyLine(adjustment.kind, adjustment.description, adjustment.amount, input.currency),
       prepaid: prepaid && adjustment.kind === 'PRORATION',
-      kind: adjustment.kind,
-      description: adjustment.description,
-      meterKey: null,
-      used: null,
-      included: null,
-      excess: null,
-      unitPrice: null,
-      rateDescription: null,
-      amount: money(adjustment.amount, input.currency),
     });
   }
   const sum = lines.reduce((total, line) => total + line.amount.amount, 0);
@@ -98,11 +90,15 @@ const MONTH_NAME = new Intl.DateTimeFormat('en-US', {
   timeZone: 'UTC',
 });
 
-function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
-  const { period, month, plan } = input;
-  const monthName = MONTH_NAME.format(month.start);
-  const line = (description: string, amount: number): Omit<InvoiceLine, 'prepaid'> => ({
-    kind: 'BASE',
+/** A line that bills an amount, not usage: the base price, a proration, a credit. */
+function amountOnlyLine(
+  kind: InvoiceLine['kind'],
+  description: string,
+  amount: number,
+  currency: string,
+): Omit<InvoiceLine, 'prepaid'> {
+  return {
+    kind,
     description,
     meterKey: null,
     used: null,
@@ -110,8 +106,15 @@ function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
     excess: null,
     unitPrice: null,
     rateDescription: null,
-    amount: money(amount, input.currency),
-  });
+    amount: money(amount, currency),
+  };
+}
+
+function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
+  const { period, month, plan } = input;
+  const monthName = MONTH_NAME.format(month.start);
+  const line = (description: string, amount: number) =>
+    amountOnlyLine('BASE', description, amount, input.currency);
   if (period.start.getTime() === month.start.getTime()) {
     return line(`${plan.name} plan, ${monthName}`, plan.basePriceAmount);
   }

@@ -1,0 +1,13 @@
+import type { StripeFake } from '../stripe-fake/index.ts';
+
+/** What a server needs to talk to a Stripe fake; jobs poll often so that webhooks land quickly. */
+export function stripeEnv(fake: StripeFake, extra: Record<string, string> = {}) {
+  return {
+    STRIPE_SECRET_KEY: 'sk_test_billing_server',
+    STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
+    STRIPE_API_BASE: fake.url,
+    STRIPE_MAX_NETWORK_RETRIES: '2',
+    JOBS_POLL_SECONDS: '0.5',
+    ...extra,
+  };
+}
