@@ -5,7 +5,7 @@ import { type Period, parseBillingMonth } from '../src/billing/period.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { prepareDatabase } from '../src/db/migrate.ts';
-import { type InvoiceRunReport, runInvoices } from '../src/resolvers/invoice-run.ts';
+import { type InvoiceRunReport, runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
 import { createServices } from '../src/services.ts';
 import { startStripeFake } from '../test/stripe-fake/index.ts';
 import { scratchDatabase } from './harness.ts';

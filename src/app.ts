@@ -11,8 +11,8 @@ import { createHttpServer } from './http/server.ts';
 import { stripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { syncCatalog } from './resolvers/subscriptions/stripe-provisioning.ts';
 import { createServices } from './services.ts';
-import { syncCatalog } from './stripe/provisioning.ts';
 
 export interface StartedApp {
   url: string;

@@ -5,10 +5,10 @@ import type { Database } from './db/client.ts';
 import type { Role } from './db/schema.ts';
 import type { JobQueue } from './jobs/runner.ts';
 import type { LiveEvents } from './live/pubsub.ts';
-import type { FiredThresholds } from './resolvers/alerts.ts';
-import { createLoaders, type Loaders } from './resolvers/loaders.ts';
-import type { UsageCache } from './resolvers/usage-cache.ts';
-import type { SingleEventQueue } from './resolvers/usage-record.ts';
+import { createLoaders, type Loaders } from './loaders.ts';
+import type { FiredThresholds } from './resolvers/alerts/threshold-alerts.ts';
+import type { SingleEventQueue } from './resolvers/metering/record-usage.ts';
+import type { UsageCache } from './resolvers/metering/usage-cache.ts';
 import type { StripeGateway } from './stripe/gateway.ts';
 
 /** Who is calling: the API key behind the request. */

@@ -6,9 +6,9 @@ import { jobDefinitions } from './jobs/registry.ts';
 import { startJobQueue } from './jobs/runner.ts';
 import { createLiveEvents } from './live/pubsub.ts';
 import type { Logger } from './logger.ts';
-import { FiredThresholds } from './resolvers/alerts.ts';
-import { UsageCache } from './resolvers/usage-cache.ts';
-import { createSingleEventQueue } from './resolvers/usage-record.ts';
+import { FiredThresholds } from './resolvers/alerts/threshold-alerts.ts';
+import { createSingleEventQueue } from './resolvers/metering/record-usage.ts';
+import { UsageCache } from './resolvers/metering/usage-cache.ts';
 import { createStripeClient } from './stripe/client.ts';
 import { StripeGateway } from './stripe/gateway.ts';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySignature } from '../src/delivery/signature.ts';
+import { verifySignature } from '../src/resolvers/alerts/webhook-signature.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';

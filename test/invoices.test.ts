@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBillingMonth } from '../src/billing/period.ts';
-import { runInvoices } from '../src/resolvers/invoice-run.ts';
+import { runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
 import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createKey, createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { errorCodes, gql } from './support/graphql.ts';

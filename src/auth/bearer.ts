@@ -1,6 +1,6 @@
 import type { Principal } from '../context.ts';
 import type { Database } from '../db/client.ts';
-import { findKeyByHash } from '../resolvers/api-keys.ts';
+import { findKeyByHash } from '../resolvers/organizations/api-key-issuing.ts';
 import { hashKeySecret } from './key-secrets.ts';
 import { PrincipalCache } from './principal-cache.ts';
 

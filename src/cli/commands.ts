@@ -3,12 +3,22 @@ import { formatMoney, money } from '../billing/money.ts';
 import { parseBillingMonth } from '../billing/period.ts';
 import type { RequestContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { runUsageRollup } from '../jobs/usage-rollup.ts';
-import { createApiKey, createApiKeyInput, issueApiKey } from '../resolvers/api-keys.ts';
-import { listPlans } from '../resolvers/catalog.ts';
-import { monthBefore, runInvoices } from '../resolvers/invoice-run.ts';
-import { createOrganization, createOrganizationInput } from '../resolvers/organizations.ts';
-import { reconcileWithStripe, syncCatalog } from '../stripe/provisioning.ts';
+import { runUsageRollup } from '../jobs/usage-rollup-job.ts';
+import { listPlans } from '../resolvers/catalog/catalog-queries.ts';
+import { monthBefore, runInvoices } from '../resolvers/invoicing/invoice-run.ts';
+import {
+  createApiKey,
+  createApiKeyInput,
+  issueApiKey,
+} from '../resolvers/organizations/api-key-issuing.ts';
+import {
+  createOrganization,
+  createOrganizationInput,
+} from '../resolvers/organizations/organization-signup.ts';
+import {
+  reconcileWithStripe,
+  syncCatalog,
+} from '../resolvers/subscriptions/stripe-provisioning.ts';
 import { parseInput } from '../validation.ts';
 import { progressBar } from './progress.ts';
 

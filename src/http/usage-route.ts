@@ -3,7 +3,7 @@ import { bearerProblem } from '../auth/bearer.ts';
 import { formatDecimal } from '../billing/decimal.ts';
 import { createRequestContext, type Services } from '../context.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
-import { recordUsageEvents, summarize } from '../resolvers/usage-record.ts';
+import { recordUsageEvents, summarize } from '../resolvers/metering/record-usage.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { sendJson } from './respond.ts';
 import type { RouteHandler } from './server.ts';

@@ -1,9 +1,9 @@
 import type { Config } from '../config.ts';
-import { alertDeliveryJobs } from './alert-delivery.ts';
-import { invoiceRunJob } from './invoice-run.ts';
+import { alertDeliveryJobs } from './alert-delivery-jobs.ts';
+import { invoiceRunJob } from './invoice-run-job.ts';
 import type { JobDefinition } from './job.ts';
-import { subscriptionJobs } from './stripe-jobs.ts';
-import { usageRollupJob } from './usage-rollup.ts';
+import { subscriptionJobs } from './subscription-jobs.ts';
+import { usageRollupJob } from './usage-rollup-job.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: job definitions with different payload types
 export type AnyJob = JobDefinition<any>;

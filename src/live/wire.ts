@@ -1,5 +1,5 @@
 import { Decimal } from '../billing/decimal.ts';
-import type { MeterUsageFigures } from '../billing/usage.ts';
+import type { MeterUsageFigures } from '../billing/usage-evaluation.ts';
 import type { BillingSubscriptionRow, ThresholdAlertRow } from '../db/schema.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { Decimal } from '../billing/decimal.ts';
 import type { ThresholdAlertRow } from '../db/schema.ts';
 import { alertFromWire, type ThresholdAlertWire } from '../live/wire.ts';
-import { listAlerts } from '../resolvers/alerts.ts';
-import { pageArgsSchema } from '../resolvers/pagination.ts';
+import { listAlerts } from '../resolvers/alerts/threshold-alerts.ts';
+import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { MeterType } from './catalog.ts';

@@ -5,7 +5,7 @@ import {
   createApiKeyInput,
   type IssuedApiKey,
   revokeApiKey,
-} from '../resolvers/api-keys.ts';
+} from '../resolvers/organizations/api-key-issuing.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 

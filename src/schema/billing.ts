@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import { BillingProviderError, NotFoundError, ValidationError } from '../errors.ts';
 import {
+  cancelSubscription,
+  resumeSubscription,
+} from '../resolvers/subscriptions/cancel-resume.ts';
+import {
   checkoutInput,
   createCheckoutSession,
   createPortalSession,
   returnUrl,
-} from '../resolvers/checkout.ts';
+} from '../resolvers/subscriptions/checkout.ts';
 import {
   changePlan,
   type PlanChangePreview,
   planChangeInput,
   previewPlanChange,
-} from '../resolvers/plan-changes.ts';
-import { cancelSubscription, resumeSubscription } from '../resolvers/subscription-lifecycle.ts';
+} from '../resolvers/subscriptions/plan-changes.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { PlanType } from './catalog.ts';

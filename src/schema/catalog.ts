@@ -8,7 +8,7 @@ import {
   type PlanQuotaRow,
   type PlanRow,
 } from '../db/schema.ts';
-import { findPlanByKey, listMeters, listPlans } from '../resolvers/catalog.ts';
+import { findPlanByKey, listMeters, listPlans } from '../resolvers/catalog/catalog-queries.ts';
 import { builder } from './builder.ts';
 import { MoneyType } from './money.ts';
 

@@ -6,7 +6,7 @@ import {
   invoiceListArgs,
   listInvoices,
   upcomingInvoice,
-} from '../resolvers/invoices.ts';
+} from '../resolvers/invoicing/invoice-queries.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { InvoiceLineItemType } from './invoice-lines.ts';

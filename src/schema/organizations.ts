@@ -5,9 +5,9 @@ import {
   createOrganizationInput,
   findOrganization,
   listOrganizations,
-} from '../resolvers/organizations.ts';
-import { pageArgsSchema } from '../resolvers/pagination.ts';
-import { findSubscription } from '../resolvers/subscriptions.ts';
+} from '../resolvers/organizations/organization-signup.ts';
+import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
+import { findSubscription } from '../resolvers/subscriptions/subscription-start.ts';
 import { parseInput } from '../validation.ts';
 import { ApiKeyType } from './api-keys.ts';
 import { builder } from './builder.ts';

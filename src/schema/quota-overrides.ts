@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { quotaOverrideInput, setQuotaOverride } from '../resolvers/quota-overrides.ts';
+import { quotaOverrideInput, setQuotaOverride } from '../resolvers/metering/set-quota-override.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { LimitModeEnum } from './catalog.ts';

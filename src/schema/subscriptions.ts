@@ -1,7 +1,7 @@
 import type { BillingSubscriptionRow } from '../db/schema.ts';
 import { subscriptionStatus } from '../db/schema.ts';
 import { type BillingSubscriptionWire, subscriptionFromWire } from '../live/wire.ts';
-import { findSubscription } from '../resolvers/subscriptions.ts';
+import { findSubscription } from '../resolvers/subscriptions/subscription-start.ts';
 import { builder } from './builder.ts';
 import { PlanType } from './catalog.ts';
 import { liveOrganization, liveScopes } from './live.ts';

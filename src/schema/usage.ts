@@ -1,17 +1,17 @@
-import type { MeterUsageFigures, QuotaCheckFigures } from '../billing/usage.ts';
+import type { MeterUsageFigures, QuotaCheckFigures } from '../billing/usage-evaluation.ts';
 import type { RequestContext } from '../context.ts';
 import type { UsageEventRow } from '../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
 import { type MeterUsageWire, usageFromWire } from '../live/wire.ts';
-import type { UsagePoint } from '../resolvers/usage.ts';
+import { recordUsage, recordUsageBatch } from '../resolvers/metering/record-usage.ts';
+import type { UsagePoint } from '../resolvers/metering/usage-queries.ts';
 import {
   checkQuotaFor,
   checkQuotaInput,
   usageHistory,
   usageHistoryInput,
   usageOf,
-} from '../resolvers/usage.ts';
-import { recordUsage, recordUsageBatch } from '../resolvers/usage-record.ts';
+} from '../resolvers/metering/usage-queries.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { LimitModeEnum, MeterType } from './catalog.ts';

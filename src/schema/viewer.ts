@@ -1,5 +1,5 @@
 import type { Principal } from '../context.ts';
-import { findOrganization } from '../resolvers/organizations.ts';
+import { findOrganization } from '../resolvers/organizations/organization-signup.ts';
 import { RoleEnum } from './api-keys.ts';
 import { builder } from './builder.ts';
 import { OrganizationType } from './organizations.ts';

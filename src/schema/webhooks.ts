@@ -6,7 +6,7 @@ import {
   type EndpointView,
   listWebhookEndpoints,
   webhookUrlInput,
-} from '../resolvers/webhook-endpoints.ts';
+} from '../resolvers/alerts/webhook-endpoints.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 

@@ -1,0 +1,169 @@
+import { and, eq, isNull, lt } from 'drizzle-orm';
+import type { Services } from '../../context.ts';
+import { newId } from '../../db/ids.ts';
+import {
+  emailOutbox,
+  meters,
+  organizations,
+  thresholdAlerts,
+  webhookDeliveries,
+  webhookEndpoints,
+} from '../../db/schema.ts';
+import type { Logger } from '../../logger.ts';
+import { alertEmail, alertFacts } from './alert-content.ts';
+
+export const ALERT_EVENT = 'threshold.crossed';
+
+type DispatchServices = Pick<Services, 'db' | 'jobs' | 'config' | 'now'>;
+
+/**
+ * Turns fired alerts into deliveries: one webhook delivery per live endpoint of the organization
+ * and one e-mail to its billing address, written in one transaction with the alert's
+ * `dispatchedAt` (so an alert is dispatched once), then queued as jobs. A crash between the two
+ * leaves rows the sweeper queues again (sweepUndelivered).
+ */
+export async function dispatchAlerts(
+  services: DispatchServices,
+  log: Logger,
+  alertIds: readonly string[],
+): Promise<void> {
+  for (const alertId of alertIds) {
+    const queued = await services.db.transaction(async (tx) => {
+      const [alert] = await tx
+        .select()
+        .from(thresholdAlerts)
+        .where(and(eq(thresholdAlerts.id, alertId), isNull(thresholdAlerts.dispatchedAt)))
+        .for('update', { skipLocked: true });
+      if (!alert) return null;
+      const [organization] = await tx
+        .select()
+        .from(organizations)
+        .where(eq(organizations.id, alert.organizationId));
+      const [meter] = await tx.select().from(meters).where(eq(meters.key, alert.meterKey));
+      const facts = alertFacts(alert);
+      const endpoints = await tx
+        .select({ id: webhookEndpoints.id })
+        .from(webhookEndpoints)
+        .where(
+          and(
+            eq(webhookEndpoints.organizationId, alert.organizationId),
+            isNull(webhookEndpoints.deletedAt),
+          ),
+        );
+      const deliveries = endpoints.length
+        ? await tx
+            .insert(webhookDeliveries)
+            .values(
+              endpoints.map((endpoint) => ({
+                id: newId('whd'),
+                organizationId: alert.organizationId,
+                endpointId: endpoint.id,
+                alertId: alert.id,
+                event: ALERT_EVENT,
+                payload: { alert: facts },
+              })),
+            )
+            .onConflictDoNothing()
+            .returning({ id: webhookDeliveries.id })
+        : [];
+      let email: { id: string; status: string; recipient: string; subject: string } | undefined;
+      if (organization?.billingEmail) {
+        const content = alertEmail(facts, organization.name, meter?.unit ?? 'units');
+        [email] = await tx
+          .insert(emailOutbox)
+          .values({
+            id: newId('eml'),
+            organizationId: alert.organizationId,
+            alertId: alert.id,
+            recipient: organization.billingEmail,
+            subject: content.subject,
+            body: content.body,
+            status: services.config.alerts.smtpUrl ? 'PENDING' : 'STORED',
+          })
+          .onConflictDoNothing()
+          .returning({
+            id: emailOutbox.id,
+            status: emailOutbox.status,
+            recipient: emailOutbox.recipient,
+            subject: emailOutbox.subject,
+          });
+      }
+      await tx
+        .update(thresholdAlerts)
+        .set({ dispatchedAt: services.now() })
+        .where(eq(thresholdAlerts.id, alert.id));
+      return { deliveries, email };
+    });
+    if (!queued) continue;
+    for (const delivery of queued.deliveries)
+      await services.jobs.send('webhook-delivery', { deliveryId: delivery.id });
+    if (queued.email?.status === 'PENDING') {
+      await services.jobs.send('alert-email', { emailId: queued.email.id });
+    } else if (queued.email) {
+      // Addresses are customer data, not secrets; the body stays in the outbox.
+      log.info(
+        { emailId: queued.email.id, to: queued.email.recipient, subject: queued.email.subject },
+        'alert e-mail kept in the outbox (no SMTP_URL)',
+      );
+    }
+  }
+}
+
+/**
+ * The sweeper's work: alerts a crash left undispatched, and deliveries or e-mails whose job was
+ * never queued (still untried after a while). Sending a delivery twice is harmless to its state:
+ * an attempt first claims the row.
+ */
+export async function sweepUndelivered(
+  services: DispatchServices,
+  log: Logger,
+): Promise<{ alerts: number; deliveries: number; emails: number }> {
+  const now = services.now().getTime();
+  const alerts = await services.db
+    .select({ id: thresholdAlerts.id })
+    .from(thresholdAlerts)
+    .where(
+      and(
+        isNull(thresholdAlerts.dispatchedAt),
+        lt(thresholdAlerts.crossedAt, new Date(now - 30_000)),
+      ),
+    )
+    .limit(1000);
+  await dispatchAlerts(
+    services,
+    log,
+    alerts.map((a) => a.id),
+  );
+  const stale = new Date(now - 5 * 60_000);
+  const deliveries = await services.db
+    .select({ id: webhookDeliveries.id })
+    .from(webhookDeliveries)
+    .where(
+      and(
+        eq(webhookDeliveries.status, 'PENDING'),
+        eq(webhookDeliveries.attempts, 0),
+        lt(webhookDeliveries.createdAt, stale),
+      ),
+    )
+    .limit(1000);
+  for (const d of deliveries) await services.jobs.send('webhook-delivery', { deliveryId: d.id });
+  const emails = await services.db
+    .select({ id: emailOutbox.id })
+    .from(emailOutbox)
+    .where(
+      and(
+        eq(emailOutbox.status, 'PENDING'),
+        eq(emailOutbox.attempts, 0),
+        lt(emailOutbox.createdAt, stale),
+      ),
+    )
+    .limit(1000);
+  for (const e of emails) await services.jobs.send('alert-email', { emailId: e.id });
+  if (alerts.length + deliveries.length + emails.length > 0) {
+    log.warn(
+      { alerts: alerts.length, deliveries: deliveries.length, emails: emails.length },
+      'requeued undelivered alerts',
+    );
+  }
+  return { alerts: alerts.length, deliveries: deliveries.length, emails: emails.length };
+}

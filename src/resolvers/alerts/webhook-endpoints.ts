@@ -1,0 +1,133 @@
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { RequestContext } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import { queryRows } from '../../db/raw.ts';
+import {
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
+  webhookDeliveries,
+  webhookEndpoints,
+} from '../../db/schema.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import { generateSigningSecret } from './webhook-signature.ts';
+
+/** An endpoint as the API shows it: the secret only in the response that created it. */
+export type EndpointView = Omit<WebhookEndpointRow, 'signingSecret'> & { secret: string | null };
+
+const MAX_ENDPOINTS = 10;
+
+export function webhookUrlInput(allowLocalHttp: boolean) {
+  return z.object({
+    url: z
+      .url({ error: 'must be a URL' })
+      .max(2048)
+      .refine(
+        (text) => {
+          const url = new URL(text);
+          if (url.protocol === 'https:') return true;
+          const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+          return allowLocalHttp && url.protocol === 'http:' && local;
+        },
+        allowLocalHttp ? 'must be https, or http on localhost' : 'must be https',
+      ),
+  });
+}
+
+/** Registers an endpoint for the caller's organization (OWNER); the secret is shown once. */
+export async function createWebhookEndpoint(
+  ctx: RequestContext,
+  organizationId: string,
+  url: string,
+): Promise<EndpointView> {
+  const [count] = await queryRows<{ n: number }>(
+    ctx.db,
+    sql`select count(*)::int as n from webhook_endpoints where organization_id = ${organizationId} and deleted_at is null`,
+  );
+  if ((count?.n ?? 0) >= MAX_ENDPOINTS) {
+    throw ValidationError.forField(
+      ['url'],
+      `an organization has at most ${MAX_ENDPOINTS} endpoints`,
+    );
+  }
+  const secret = generateSigningSecret();
+  const [row] = await ctx.db
+    .insert(webhookEndpoints)
+    .values({ id: newId('we'), organizationId, url, signingSecret: secret })
+    .returning();
+  if (!row) throw new Error('insert into webhook_endpoints returned no row');
+  ctx.log.info({ endpointId: row.id, organizationId }, 'webhook endpoint created');
+  return { ...view(row), secret };
+}
+
+/** Removes an endpoint of the caller's organization; pending deliveries to it then fail. */
+export async function deleteWebhookEndpoint(
+  ctx: RequestContext,
+  organizationId: string,
+  id: string,
+): Promise<EndpointView> {
+  const [row] = await ctx.db
+    .update(webhookEndpoints)
+    .set({ deletedAt: ctx.now() })
+    .where(
+      and(
+        eq(webhookEndpoints.id, id),
+        eq(webhookEndpoints.organizationId, organizationId),
+        isNull(webhookEndpoints.deletedAt),
+      ),
+    )
+    .returning();
+  if (!row) throw new NotFoundError('Webhook endpoint');
+  return view(row);
+}
+
+/** Live endpoints of one organization, or of all (ADMIN), oldest first. */
+export async function listWebhookEndpoints(
+  ctx: RequestContext,
+  organizationId: string | null,
+): Promise<EndpointView[]> {
+  const rows = await ctx.db
+    .select()
+    .from(webhookEndpoints)
+    .where(
+      and(
+        isNull(webhookEndpoints.deletedAt),
+        organizationId ? eq(webhookEndpoints.organizationId, organizationId) : undefined,
+      ),
+    )
+    .orderBy(webhookEndpoints.id);
+  return rows.map(view);
+}
+
+/** The most recent deliveries of each endpoint, at most `perEndpoint` each, in one query. */
+export async function recentDeliveries(
+  db: Executor,
+  endpointIds: readonly string[],
+  perEndpoint: number,
+): Promise<Map<string, WebhookDeliveryRow[]>> {
+  const ranked = db
+    .select({
+      id: webhookDeliveries.id,
+      rank: sql<number>`row_number() over (partition by ${webhookDeliveries.endpointId} order by ${webhookDeliveries.createdAt} desc, ${webhookDeliveries.id} desc)`.as(
+        'rank',
+      ),
+    })
+    .from(webhookDeliveries)
+    .where(inArray(webhookDeliveries.endpointId, [...endpointIds]))
+    .as('ranked');
+  const rows = await db
+    .select({ delivery: webhookDeliveries })
+    .from(webhookDeliveries)
+    .innerJoin(ranked, eq(ranked.id, webhookDeliveries.id))
+    .where(sql`${ranked.rank} <= ${perEndpoint}`)
+    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id));
+  const byEndpoint = new Map<string, WebhookDeliveryRow[]>(endpointIds.map((id) => [id, []]));
+  for (const { delivery } of rows) byEndpoint.get(delivery.endpointId)?.push(delivery);
+  return byEndpoint;
+}
+
+function view(row: WebhookEndpointRow): EndpointView {
+  const { signingSecret: _hidden, ...rest } = row;
+  return { ...rest, secret: null };
+}

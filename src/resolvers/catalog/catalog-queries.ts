@@ -1,0 +1,36 @@
+import { asc, desc, eq } from 'drizzle-orm';
+import type { RequestContext } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
+import { type MeterRow, meters, type PlanRow, plans } from '../../db/schema.ts';
+
+/** The public catalog for pricing pages: plans as currently sold, and the meters. */
+
+/** The newest version of every plan key, active ones only, cheapest first. */
+export async function listPlans(ctx: RequestContext): Promise<PlanRow[]> {
+  const latest = await ctx.db
+    .selectDistinctOn([plans.key])
+    .from(plans)
+    .orderBy(plans.key, desc(plans.version));
+  return latest
+    .filter((plan) => plan.active)
+    .sort((a, b) => a.basePriceAmount - b.basePriceAmount || a.key.localeCompare(b.key));
+}
+
+/** The newest version of a plan key, sold or not (subscribers still see their plan). */
+export function findPlanByKey(ctx: RequestContext, key: string): Promise<PlanRow | null> {
+  return latestPlanVersion(ctx.db, key);
+}
+
+export async function latestPlanVersion(db: Executor, key: string): Promise<PlanRow | null> {
+  const [plan] = await db
+    .select()
+    .from(plans)
+    .where(eq(plans.key, key))
+    .orderBy(desc(plans.version))
+    .limit(1);
+  return plan ?? null;
+}
+
+export async function listMeters(ctx: RequestContext): Promise<MeterRow[]> {
+  return ctx.db.select().from(meters).orderBy(asc(meters.key));
+}

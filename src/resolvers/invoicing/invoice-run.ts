@@ -1,0 +1,143 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { calendarMonthOf, type Period } from '../../billing/period.ts';
+import type { BackgroundServices } from '../../context.ts';
+import { queryRows } from '../../db/raw.ts';
+import { type InvoiceRow, invoices } from '../../db/schema.ts';
+import { ValidationError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { invoicesChanged } from '../live/invoice-announcements.ts';
+import type { Progress } from '../metering/usage-rollup.ts';
+import { storeInvoices } from './invoice-store.ts';
+import { pushInvoice } from './stripe-invoice-push.ts';
+
+export type InvoiceRunServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
+
+export interface InvoiceRunReport {
+  /** YYYY-MM */
+  period: string;
+  /** Organizations that had no invoice for the month when the run began. */
+  organizations: number;
+  created: number;
+  /** Invoices finalized in Stripe by this run (with Stripe). */
+  pushed: number;
+  /** Invoices left DRAFT because Stripe refused or failed; a later run finishes them. */
+  failed: { invoiceId: string; organizationId: string; error: string }[];
+}
+
+const BATCH = 500;
+
+/**
+ * The month's invoice run, exactly once per organization however often it runs: every
+ * organization that had a plan during the month and has no invoice for it gets one (computed and
+ * stored in batches, each under its organizations' month locks), then, with Stripe, every DRAFT
+ * invoice of the month is pushed to Stripe and finalized, including those a crashed run left.
+ */
+export async function runInvoices(
+  services: InvoiceRunServices,
+  log: Logger,
+  options: { month: Period; now: Date; progress?: Progress; concurrency?: number },
+): Promise<InvoiceRunReport> {
+  const { month, now } = options;
+  const period = month.start.toISOString().slice(0, 7);
+  if (month.end > now) {
+    throw ValidationError.forField(
+      ['period'],
+      `${period} has not ended yet (it ends ${month.end.toISOString()})`,
+    );
+  }
+  const organizationIds = await organizationsToInvoice(services, month);
+  const report: InvoiceRunReport = {
+    period,
+    organizations: organizationIds.length,
+    created: 0,
+    pushed: 0,
+    failed: [],
+  };
+  const billedByStripe = services.stripe !== null;
+  for (let i = 0; i < organizationIds.length; i += BATCH) {
+    const stored = await storeInvoices(services.db, organizationIds.slice(i, i + BATCH), month, {
+      billedByStripe,
+      now,
+    });
+    report.created += stored.length;
+    invoicesChanged(services, stored);
+    options.progress?.(
+      'invoicing',
+      Math.min(i + BATCH, organizationIds.length),
+      organizationIds.length,
+    );
+  }
+  if (services.stripe) {
+    const drafts = await services.db
+      .select()
+      .from(invoices)
+      .where(and(eq(invoices.monthStart, month.start), eq(invoices.status, 'DRAFT')))
+      .orderBy(asc(invoices.id));
+    let done = 0;
+    await eachConcurrently(drafts, options.concurrency ?? 8, async (invoice: InvoiceRow) => {
+      try {
+        await pushInvoice(services, log, invoice);
+        report.pushed++;
+      } catch (error) {
+        const message = (error as Error).message;
+        log.error(
+          { invoiceId: invoice.id, organizationId: invoice.organizationId, err: error },
+          'invoice not pushed to Stripe',
+        );
+        report.failed.push({
+          invoiceId: invoice.id,
+          organizationId: invoice.organizationId,
+          error: message,
+        });
+      }
+      options.progress?.('stripe', ++done, drafts.length);
+    });
+  }
+  log.info({ ...report, failed: report.failed.length }, 'invoice run done');
+  return report;
+}
+
+/** The month a run on `now` bills: the one that ended last. */
+export function monthBefore(now: Date): Period {
+  return calendarMonthOf(new Date(calendarMonthOf(now).start.getTime() - 1));
+}
+
+/**
+ * Organizations that had a plan during the month (not ended before it began) and have no invoice
+ * for it yet.
+ */
+async function organizationsToInvoice(
+  services: InvoiceRunServices,
+  month: Period,
+): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    services.db,
+    sql`select distinct pa.organization_id as id
+        from plan_assignments pa
+        left join billing_subscriptions s on s.organization_id = pa.organization_id
+        where pa.effective_at < ${month.end.toISOString()}::timestamptz
+          and not coalesce(s.status = 'CANCELED' and s.canceled_at <= ${month.start.toISOString()}::timestamptz, false)
+          and not exists (
+            select 1 from invoices i
+            where i.organization_id = pa.organization_id
+              and i.month_start = ${month.start.toISOString()}::timestamptz)
+        order by 1`,
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function eachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,93 @@
+import { and, asc, eq, ne } from 'drizzle-orm';
+import type { BackgroundServices } from '../../context.ts';
+import { type InvoiceRow, invoiceLineItems, invoices, organizations } from '../../db/schema.ts';
+import type { Logger } from '../../logger.ts';
+import { applyStripeInvoice } from './stripe-invoice-sync.ts';
+
+type PushServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
+
+/**
+ * Puts a DRAFT invoice into Stripe and finalizes it there: a draft Stripe invoice of our own,
+ * one item per line Stripe's subscription has not billed already, then finalization (Stripe then
+ * collects the payment). Safe to run again after any failure or crash: each step is recorded
+ * here as it succeeds, every call has an idempotency key from our ids, and a push that was
+ * interrupted first looks in Stripe for what it made before.
+ */
+export async function pushInvoice(
+  services: PushServices,
+  log: Logger,
+  invoice: InvoiceRow,
+): Promise<void> {
+  const stripe = services.stripe?.invoicing;
+  if (!stripe) throw new Error('Stripe is not configured');
+  const [organization] = await services.db
+    .select({ customerId: organizations.stripeCustomerId })
+    .from(organizations)
+    .where(eq(organizations.id, invoice.organizationId));
+  const customerId = organization?.customerId;
+  if (!customerId) {
+    throw new Error(`organization ${invoice.organizationId} has no Stripe customer yet`);
+  }
+  const resumed = invoice.stripePushStartedAt !== null;
+  let stripeInvoiceId = invoice.stripeInvoiceId;
+  if (!stripeInvoiceId) {
+    if (!resumed) {
+      await services.db
+        .update(invoices)
+        .set({ stripePushStartedAt: services.now() })
+        .where(eq(invoices.id, invoice.id));
+    }
+    const draft =
+      (resumed ? await stripe.findDraft(customerId, invoice.id) : null) ??
+      (await stripe.createDraft({
+        invoiceId: invoice.id,
+        organizationId: invoice.organizationId,
+        customerId,
+        currency: invoice.currency,
+        description: `Billing period ${invoice.periodStart.toISOString().slice(0, 10)} to ${invoice.periodEnd.toISOString().slice(0, 10)} (${invoice.id})`,
+      }));
+    stripeInvoiceId = draft.id;
+    await services.db.update(invoices).set({ stripeInvoiceId }).where(eq(invoices.id, invoice.id));
+  }
+
+  const lines = await services.db
+    .select()
+    .from(invoiceLineItems)
+    .where(
+      and(
+        eq(invoiceLineItems.invoiceId, invoice.id),
+        eq(invoiceLineItems.prepaid, false),
+        ne(invoiceLineItems.amount, 0),
+      ),
+    )
+    .orderBy(asc(invoiceLineItems.position));
+  const missing = lines.filter((line) => line.stripeInvoiceItemId === null);
+  const made = missing.length && resumed ? await stripe.itemsByLine(stripeInvoiceId) : new Map();
+  for (const line of missing) {
+    const item =
+      made.get(line.id) ??
+      (await stripe.addItem({
+        lineId: line.id,
+        invoiceId: invoice.id,
+        customerId,
+        stripeInvoiceId,
+        amount: line.amount,
+        currency: invoice.currency,
+        description: line.rateDescription
+          ? `${line.description} (${line.rateDescription})`
+          : line.description,
+      }));
+    await services.db
+      .update(invoiceLineItems)
+      .set({ stripeInvoiceItemId: item.id })
+      .where(eq(invoiceLineItems.id, line.id));
+  }
+
+  const observedAt = services.now();
+  const current = resumed ? await stripe.retrieve(stripeInvoiceId) : null;
+  const finalized =
+    current && current.status !== 'draft'
+      ? current
+      : await stripe.finalize(stripeInvoiceId, invoice.id);
+  await applyStripeInvoice(services, log, finalized, observedAt);
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { type Decimal, parseDecimal } from '../../billing/decimal.ts';
+import { calendarMonthOf, type Period } from '../../billing/period.ts';
+import { ValidationError } from '../../errors.ts';
+import { parseInput } from '../../validation.ts';
+
+/** One usage event as producers send it (GraphQL RecordUsageInput, REST /v1/usage). */
+export const usageEventInput = z.object({
+  meter: z.string().trim().min(1, 'must not be empty').max(64),
+  // Decimal text; a JSON number only when it is a safe integer (a fraction has been a float).
+  quantity: z.union([
+    z.string().max(64),
+    z
+      .number()
+      .refine(Number.isSafeInteger, 'must be a string such as "12.5" unless it is a whole number')
+      .transform(String),
+  ]),
+  idempotencyKey: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters'),
+  occurredAt: z
+    .union([z.date(), z.iso.datetime({ offset: true }).transform((text) => new Date(text))])
+    .nullish(),
+  metadata: z.unknown().optional(),
+});
+export type UsageEventInput = z.input<typeof usageEventInput>;
+
+export const USAGE_LIMITS = {
+  /** Serialized size of an event's metadata. */
+  maxMetadataBytes: 2048,
+  /** How far ahead of the server's clock an event may be dated. */
+  maxFutureMs: 5 * 60 * 1000,
+} as const;
+
+/** An event that passed every check that does not need the database. */
+export interface CheckedUsageEvent {
+  meterKey: string;
+  quantity: Decimal;
+  idempotencyKey: string;
+  occurredAt: Date;
+  period: Period;
+  metadata: unknown;
+}
+
+/**
+ * Checks one event: its shape, an exact positive quantity, its metadata size, and its time: not
+ * more than 5 minutes ahead, and inside a period still open for usage (the grace window after a
+ * period's end). Throws a ValidationError that says which field is wrong and why.
+ */
+export function checkUsageEvent(
+  input: unknown,
+  options: { now: Date; graceMs: number; knownMeters: ReadonlySet<string> },
+): CheckedUsageEvent {
+  const parsed = parseInput(usageEventInput, input);
+  const quantity = parseDecimal(parsed.quantity);
+  if (!quantity.ok) throw ValidationError.forField(['quantity'], quantity.reason);
+  if (!quantity.value.greaterThan(0))
+    throw ValidationError.forField(['quantity'], 'must be greater than 0');
+  if (!options.knownMeters.has(parsed.meter)) {
+    throw ValidationError.forField(
+      ['meter'],
+      `unknown meter "${parsed.meter}"; see the meters query`,
+    );
+  }
+  const metadata = parsed.metadata ?? null;
+  if (
+    metadata !== null &&
+    Buffer.byteLength(JSON.stringify(metadata), 'utf8') > USAGE_LIMITS.maxMetadataBytes
+  ) {
+    throw ValidationError.forField(
+      ['metadata'],
+      `must be at most ${USAGE_LIMITS.maxMetadataBytes} bytes of JSON`,
+    );
+  }
+
+  const occurredAt = parsed.occurredAt ?? options.now;
+  if (occurredAt.getTime() > options.now.getTime() + USAGE_LIMITS.maxFutureMs) {
+    throw ValidationError.forField(['occurredAt'], 'is more than 5 minutes in the future');
+  }
+  const period = calendarMonthOf(occurredAt);
+  const closesAt = new Date(period.end.getTime() + options.graceMs);
+  if (options.now >= closesAt) {
+    throw ValidationError.forField(
+      ['occurredAt'],
+      `lies in the period ${period.start.toISOString().slice(0, 7)}, closed for usage since ${closesAt.toISOString()} (${options.graceMs / 3_600_000} h after it ended)`,
+    );
+  }
+  return {
+    meterKey: parsed.meter,
+    quantity: quantity.value,
+    idempotencyKey: parsed.idempotencyKey,
+    occurredAt,
+    period,
+    metadata,
+  };
+}

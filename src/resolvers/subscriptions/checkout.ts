@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { RequestContext } from '../../context.ts';
+import { BillingProviderError, NotFoundError, ValidationError } from '../../errors.ts';
+import { unix } from '../../stripe/gateway.ts';
+import { latestPlanVersion } from '../catalog/catalog-queries.ts';
+import { stripeCustomerOf, stripePriceOf } from './stripe-provisioning.ts';
+
+/** Where Stripe sends people back: https, or (outside production) http on localhost. */
+export function returnUrl(allowLocalHttp: boolean) {
+  return z
+    .url({ error: 'must be a URL' })
+    .max(2048)
+    .refine(
+      (text) => {
+        const url = new URL(text);
+        return (
+          url.protocol === 'https:' ||
+          (allowLocalHttp &&
+            url.protocol === 'http:' &&
+            ['localhost', '127.0.0.1'].includes(url.hostname))
+        );
+      },
+      allowLocalHttp ? 'must be https, or http on localhost' : 'must be https',
+    );
+}
+
+export function checkoutInput(allowLocalHttp: boolean) {
+  return z.object({
+    planKey: z.string().min(1).max(64),
+    successUrl: returnUrl(allowLocalHttp),
+    cancelUrl: returnUrl(allowLocalHttp),
+  });
+}
+
+function requireStripe(ctx: RequestContext) {
+  if (!ctx.stripe)
+    throw new BillingProviderError(
+      'Stripe is not configured: set STRIPE_SECRET_KEY',
+      'not_configured',
+    );
+  return ctx.stripe;
+}
+
+/** Self-serve sign-up: a Checkout session for the plan, with the plan's trial days. */
+export async function createCheckoutSession(
+  ctx: RequestContext,
+  organizationId: string,
+  input: z.infer<ReturnType<typeof checkoutInput>>,
+) {
+  const stripe = requireStripe(ctx);
+  const plan = await latestPlanVersion(ctx.db, input.planKey);
+  if (!plan) throw new NotFoundError('Plan');
+  if (!plan.active)
+    throw ValidationError.forField(['planKey'], `the plan "${plan.key}" is no longer sold`);
+  const customerId = await stripeCustomerOf(ctx, stripe, organizationId);
+  const session = await stripe.createCheckoutSession({
+    organizationId,
+    customerId,
+    priceId: await stripePriceOf(ctx, stripe, plan),
+    trialDays: plan.trialDays,
+    successUrl: input.successUrl,
+    cancelUrl: input.cancelUrl,
+    idempotencyKey: `checkout:${organizationId}:${plan.id}:${unix(ctx.now())}`,
+  });
+  if (!session.url)
+    throw new BillingProviderError('Stripe answered a Checkout session without a URL');
+  return { id: session.id, url: session.url };
+}
+
+/** The Stripe customer portal, where people manage payment methods and invoices. */
+export async function createPortalSession(
+  ctx: RequestContext,
+  organizationId: string,
+  url: string,
+) {
+  const stripe = requireStripe(ctx);
+  const customerId = await stripeCustomerOf(ctx, stripe, organizationId);
+  const session = await stripe.createPortalSession(customerId, url);
+  return { url: session.url };
+}

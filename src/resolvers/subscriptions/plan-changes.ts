@@ -1,0 +1,278 @@
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { Decimal, formatDecimal } from '../../billing/decimal.ts';
+import type { InvoiceLine } from '../../billing/invoice.ts';
+import { type Money, money } from '../../billing/money.ts';
+import { calendarMonthOf } from '../../billing/period.ts';
+import { prorate } from '../../billing/proration.ts';
+import type { RequestContext } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import {
+  type BillingSubscriptionRow,
+  billingSubscriptions,
+  type PlanRow,
+  plans,
+  prorationItems,
+  usageTotals,
+} from '../../db/schema.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import { unix } from '../../stripe/gateway.ts';
+import { fireThresholds } from '../alerts/threshold-alerts.ts';
+import { latestPlanVersion } from '../catalog/catalog-queries.ts';
+import { draftInvoices } from '../invoicing/invoice-drafts.ts';
+import { assignPlan } from '../invoicing/plan-timeline-store.ts';
+import { publishAfterCommit } from '../live/usage-announcements.ts';
+import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
+import { stripePriceOf } from './stripe-provisioning.ts';
+import { subscriptionChanged } from './subscription-state.ts';
+
+export const planChangeInput = z.object({
+  planKey: z.string().min(1).max(64),
+  timing: z.enum(['IMMEDIATELY', 'PERIOD_END']),
+});
+export type PlanChangeInput = z.infer<typeof planChangeInput>;
+
+export interface PlanChangePreview {
+  from: PlanRow;
+  to: PlanRow;
+  timing: PlanChangeInput['timing'];
+  effectiveAt: Date;
+  /** Stripe's way: unused time on the old plan credited, remaining time on the new charged. */
+  proration: Money;
+  /** This period's invoice as if it ended now, with the change made. */
+  nextInvoiceTotal: Money;
+  lineItems: InvoiceLine[];
+  /** What the change does to usage already recorded, for people (e.g. a HARD limit exceeded). */
+  warnings: string[];
+}
+
+interface ChangeContext {
+  subscription: BillingSubscriptionRow;
+  from: PlanRow;
+  to: PlanRow;
+  now: Date;
+}
+
+async function changeContext(
+  ctx: RequestContext,
+  organizationId: string,
+  input: PlanChangeInput,
+): Promise<ChangeContext> {
+  const [subscription] = await ctx.db
+    .select()
+    .from(billingSubscriptions)
+    .where(eq(billingSubscriptions.organizationId, organizationId));
+  if (!subscription || subscription.status === 'CANCELED') throw new NotFoundError('Subscription');
+  const to = await latestPlanVersion(ctx.db, input.planKey);
+  if (!to) throw new NotFoundError('Plan');
+  if (!to.active)
+    throw ValidationError.forField(['planKey'], `the plan "${to.key}" is no longer sold`);
+  const [from] = await ctx.db.select().from(plans).where(eq(plans.id, subscription.planId));
+  if (!from) throw new Error(`plan ${subscription.planId} not found`);
+  if (from.id === to.id)
+    throw ValidationError.forField(['planKey'], `already on the ${to.name} plan`);
+  if (subscription.pendingPlanId === to.id && input.timing === 'PERIOD_END') {
+    throw ValidationError.forField(
+      ['planKey'],
+      `the ${to.name} plan is already scheduled for the end of the period`,
+    );
+  }
+  return { subscription, from, to, now: ctx.now() };
+}
+
+/** What a plan change would do, without doing it. */
+export async function previewPlanChange(
+  ctx: RequestContext,
+  organizationId: string,
+  input: PlanChangeInput,
+): Promise<PlanChangePreview> {
+  const change = await changeContext(ctx, organizationId, input);
+  return (await preview(ctx, change, input.timing)).result;
+}
+
+type ProrationLine = ReturnType<typeof prorationLines>[number];
+
+async function preview(
+  ctx: RequestContext,
+  change: ChangeContext,
+  timing: PlanChangeInput['timing'],
+): Promise<{ result: PlanChangePreview; prorations: ProrationLine[] }> {
+  const { subscription, from, to, now } = change;
+  const immediate = timing === 'IMMEDIATELY';
+  // Stripe does not prorate a trial: the new price simply applies when the trial ends.
+  const proration =
+    immediate && subscription.status !== 'TRIALING'
+      ? prorate({
+          oldAmount: from.basePriceAmount,
+          newAmount: to.basePriceAmount,
+          currency: to.currency,
+          periodStart: subscription.currentPeriodStart,
+          periodEnd: subscription.currentPeriodEnd,
+          at: now,
+        })
+      : null;
+  const prorations = proration ? prorationLines(from, to, now, proration) : [];
+  const organizationId = subscription.organizationId;
+  const month = calendarMonthOf(now);
+  const draft = (
+    await draftInvoices(ctx.db, [organizationId], month, {
+      billedByStripe: ctx.stripe !== null,
+      pricedAt: now,
+      ...(immediate ? { asIfChanged: { organizationId, planId: to.id, prorations } } : {}),
+    })
+  ).get(organizationId);
+  if (!draft) throw new Error(`organization ${organizationId} has no plan to preview from`);
+  const terms = (
+    await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.id } : {})
+  ).get(organizationId) as OrganizationTerms;
+  const used = await usedThisMonth(ctx.db, organizationId, month.start);
+  const warnings: string[] = [];
+  for (const meter of terms.meters.values()) {
+    const value = used.get(meter.meter.key) ?? new Decimal(0);
+    if (
+      meter.quota.mode === 'HARD' &&
+      meter.quota.limit !== null &&
+      value.greaterThan(meter.quota.limit)
+    ) {
+      warnings.push(
+        `${meter.meter.key}: ${formatDecimal(value)} used this period is over the ${to.name} plan's HARD limit of ${formatDecimal(meter.quota.limit)}; it will show EXCEEDED and further usage is refused`,
+      );
+    }
+  }
+  return {
+    result: {
+      from,
+      to,
+      timing,
+      effectiveAt: immediate ? now : subscription.currentPeriodEnd,
+      proration: proration?.total ?? money(0, to.currency),
+      nextInvoiceTotal: draft.computed.total,
+      lineItems: draft.computed.lines,
+      warnings,
+    },
+    prorations,
+  };
+}
+
+function prorationLines(
+  from: PlanRow,
+  to: PlanRow,
+  at: Date,
+  proration: ReturnType<typeof prorate>,
+) {
+  const after = at.toISOString().slice(0, 16).replace('T', ' ');
+  return [
+    {
+      kind: 'PRORATION' as const,
+      description: `Unused time on ${from.name} after ${after} UTC`,
+      amount: proration.credit.amount,
+    },
+    {
+      kind: 'PRORATION' as const,
+      description: `Remaining time on ${to.name} after ${after} UTC`,
+      amount: proration.charge.amount,
+    },
+  ];
+}
+
+/**
+ * Changes the plan. IMMEDIATELY (upgrades): the new plan and its limits apply now and the rest of
+ * the period is prorated (with Stripe: the subscription item changes and Stripe invoices the
+ * proration at once). PERIOD_END (downgrades): the plan waits as pendingPlan until the renewal
+ * (with Stripe: the price changes now without proration, so Stripe bills it from the renewal).
+ * A Stripe failure changes nothing here.
+ */
+export async function changePlan(
+  ctx: RequestContext,
+  organizationId: string,
+  input: PlanChangeInput,
+) {
+  const change = await changeContext(ctx, organizationId, input);
+  const { result: planPreview, prorations } = await preview(ctx, change, input.timing);
+  const { subscription, to, now } = change;
+  const immediate = input.timing === 'IMMEDIATELY';
+  const stripe = subscription.stripeSubscriptionId && subscription.stripeItemId ? ctx.stripe : null;
+  if (stripe) {
+    await stripe.changePrice({
+      stripeSubscriptionId: subscription.stripeSubscriptionId as string,
+      itemId: subscription.stripeItemId as string,
+      priceId: await stripePriceOf(ctx, stripe, to),
+      prorate: immediate,
+      prorationDate: now,
+      idempotencyKey: immediate
+        ? `plan-change:${subscription.id}:${to.id}:${unix(now)}`
+        : `plan-pending:${subscription.id}:${to.id}`,
+    });
+  }
+  const month = calendarMonthOf(now);
+  const { updated, alerts } = await ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(billingSubscriptions)
+      .set(
+        immediate
+          ? { planId: to.id, pendingPlanId: null, ...(stripe ? { stripeStateAt: now } : {}) }
+          : { pendingPlanId: to.id, ...(stripe ? { stripeStateAt: now } : {}) },
+      )
+      .where(eq(billingSubscriptions.id, subscription.id))
+      .returning();
+    if (!row) throw new Error('subscription vanished during a plan change');
+    if (!immediate) return { updated: row, alerts: [] };
+    await assignPlan(tx, organizationId, to.id, now);
+    // The period's invoice carries the proration (with Stripe, as billed already by Stripe).
+    if (prorations.length) {
+      await tx.insert(prorationItems).values(
+        prorations.map((line) => ({
+          id: newId('pro'),
+          organizationId,
+          subscriptionId: subscription.id,
+          amount: line.amount,
+          currency: to.currency,
+          description: line.description,
+          periodStart: month.start,
+          effectiveAt: now,
+        })),
+      );
+    }
+    // New limits may be crossed already: those thresholds fire now.
+    const terms = (await loadOrganizationTerms(tx, [organizationId])).get(
+      organizationId,
+    ) as OrganizationTerms;
+    const used = await usedThisMonth(tx, organizationId, month.start);
+    const fired = [];
+    for (const meter of terms.meters.values()) {
+      const crossing = await fireThresholds(tx, {
+        organizationId,
+        meterKey: meter.meter.key,
+        period: month,
+        used: used.get(meter.meter.key) ?? new Decimal(0),
+        limit: meter.quota.limit,
+        at: now,
+        knownFired: () => false,
+      });
+      fired.push(...crossing.fired);
+    }
+    return { updated: row, alerts: fired };
+  });
+  subscriptionChanged(ctx, updated);
+  await publishAfterCommit(ctx, organizationId, { usage: [], alerts });
+  ctx.log.info(
+    { organizationId, from: change.from.key, to: to.key, timing: input.timing },
+    'plan changed',
+  );
+  return { subscription: updated, preview: planPreview };
+}
+
+async function usedThisMonth(
+  db: Executor,
+  organizationId: string,
+  monthStart: Date,
+): Promise<Map<string, Decimal>> {
+  const rows = await db
+    .select({ meterKey: usageTotals.meterKey, value: usageTotals.value })
+    .from(usageTotals)
+    .where(
+      and(eq(usageTotals.organizationId, organizationId), eq(usageTotals.periodStart, monthStart)),
+    );
+  return new Map(rows.map((r) => [r.meterKey, new Decimal(r.value)]));
+}

@@ -1,0 +1,190 @@
+import { and, eq, gt, or } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { Services } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import {
+  type BillingSubscriptionRow,
+  billingSubscriptions,
+  invoices,
+  organizations,
+  plans,
+} from '../../db/schema.ts';
+import type { SubscriptionStatus } from '../../db/tables/enums.ts';
+import type { Logger } from '../../logger.ts';
+import { assignPlan } from '../invoicing/plan-timeline-store.ts';
+import { fallBackToFree, subscriptionChanged } from './subscription-state.ts';
+
+type SyncServices = Pick<Services, 'db' | 'now' | 'live' | 'usage'>;
+
+const STATUS: Record<Stripe.Subscription.Status, SubscriptionStatus> = {
+  trialing: 'TRIALING',
+  active: 'ACTIVE',
+  past_due: 'PAST_DUE',
+  canceled: 'CANCELED',
+  unpaid: 'UNPAID',
+  paused: 'PAUSED',
+  incomplete: 'INCOMPLETE',
+  incomplete_expired: 'CANCELED',
+};
+
+/**
+ * Makes the local subscription what Stripe says it is. `observedAt` is when that state was read
+ * from Stripe: a state older than the one already applied never overwrites it, whatever order
+ * webhooks arrive in. A renewal takes the pending plan; a subscription Stripe ended leaves the
+ * organization on the free plan. Applying the same state twice changes nothing (our own
+ * changes come back as webhooks).
+ */
+export async function applyStripeSubscription(
+  services: SyncServices,
+  log: Logger,
+  subscription: Stripe.Subscription,
+  observedAt: Date,
+): Promise<BillingSubscriptionRow | null> {
+  const organizationId = await organizationOf(services, subscription);
+  if (!organizationId) {
+    log.warn(
+      { stripeSubscriptionId: subscription.id },
+      'Stripe subscription of no known organization; ignored',
+    );
+    return null;
+  }
+  const item = subscription.items.data[0];
+  const priceId = item?.price.id;
+  const [plan] = priceId
+    ? await services.db.select().from(plans).where(eq(plans.stripePriceId, priceId))
+    : [];
+
+  const updated = await services.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(billingSubscriptions)
+      .where(
+        or(
+          eq(billingSubscriptions.stripeSubscriptionId, subscription.id),
+          eq(billingSubscriptions.organizationId, organizationId),
+        ),
+      )
+      .for('update');
+    if (row?.stripeStateAt && row.stripeStateAt > observedAt) return null;
+    if (row?.stripeSubscriptionId && row.stripeSubscriptionId !== subscription.id) {
+      // An older Stripe subscription of the organization: the current one decides.
+      return null;
+    }
+    const stripeStatus: SubscriptionStatus | undefined = STATUS[subscription.status];
+    // Stripe's subscription knows only its own invoices; a failed payment of one of ours (the
+    // month's usage) makes it PAST_DUE here too, until that invoice is paid.
+    const status =
+      stripeStatus === 'ACTIVE' && (await hasFailedInvoice(tx, organizationId))
+        ? 'PAST_DUE'
+        : stripeStatus;
+    if (!status) {
+      log.warn(
+        { stripeSubscriptionId: subscription.id, status: subscription.status },
+        'unknown Stripe subscription status; ignored',
+      );
+      return null;
+    }
+    if (status === 'CANCELED') {
+      if (!row?.stripeSubscriptionId) return null;
+      return fallBackToFree(tx, row, services.now());
+    }
+    if (!item || !plan) {
+      log.warn(
+        { stripeSubscriptionId: subscription.id, priceId },
+        'Stripe subscription on a price of no plan; ignored',
+      );
+      return null;
+    }
+    const periodStart = new Date(item.current_period_start * 1000);
+    const periodEnd = new Date(item.current_period_end * 1000);
+    const renewed = !row || periodStart > row.currentPeriodStart;
+    // A downgrade at period end is on Stripe's price already; locally it waits for the renewal.
+    const waiting = row?.pendingPlanId && plan.id === row.pendingPlanId && !renewed;
+    const values = {
+      planId: waiting && row ? row.planId : plan.id,
+      pendingPlanId: renewed || !waiting ? null : (row?.pendingPlanId ?? null),
+      status,
+      currentPeriodStart: periodStart,
+      currentPeriodEnd: periodEnd,
+      trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
+      cancelAtPeriodEnd: subscription.cancel_at_period_end,
+      canceledAt: subscription.canceled_at ? new Date(subscription.canceled_at * 1000) : null,
+      stripeSubscriptionId: subscription.id,
+      stripeItemId: item.id,
+      stripeStateAt: observedAt,
+    };
+    if (row && !differs(row, values)) {
+      // Our own change echoed back (or a duplicate): nothing new to apply or to announce.
+      await tx
+        .update(billingSubscriptions)
+        .set({ stripeStateAt: observedAt })
+        .where(eq(billingSubscriptions.id, row.id));
+      return null;
+    }
+    if (values.planId !== row?.planId) {
+      // A renewal takes its plan from the period's start; a change made in Stripe, from now.
+      await assignPlan(tx, organizationId, values.planId, renewed ? periodStart : observedAt);
+    }
+    if (row) {
+      const [next] = await tx
+        .update(billingSubscriptions)
+        .set(values)
+        .where(eq(billingSubscriptions.id, row.id))
+        .returning();
+      return next ?? null;
+    }
+    const fresh: typeof billingSubscriptions.$inferInsert = {
+      id: newId('sub'),
+      organizationId,
+      ...values,
+    };
+    const [created] = await tx.insert(billingSubscriptions).values(fresh).returning();
+    return created ?? null;
+  });
+  if (updated) subscriptionChanged(services, updated);
+  return updated;
+}
+
+async function organizationOf(
+  services: SyncServices,
+  subscription: Stripe.Subscription,
+): Promise<string | null> {
+  const fromMetadata = subscription.metadata?.organization_id;
+  if (fromMetadata) return fromMetadata;
+  const customerId =
+    typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id;
+  const [organization] = await services.db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.stripeCustomerId, customerId));
+  return organization?.id ?? null;
+}
+
+/** Whether Stripe's view changes anything we hold (the observation time aside). */
+function differs(
+  row: BillingSubscriptionRow,
+  values: Partial<Record<keyof BillingSubscriptionRow, unknown>>,
+): boolean {
+  return Object.entries(values).some(([key, value]) => {
+    if (key === 'stripeStateAt') return false;
+    const held = row[key as keyof BillingSubscriptionRow];
+    if (held instanceof Date && value instanceof Date) return held.getTime() !== value.getTime();
+    return held !== value;
+  });
+}
+
+async function hasFailedInvoice(tx: Executor, organizationId: string): Promise<boolean> {
+  const [failed] = await tx
+    .select({ id: invoices.id })
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.organizationId, organizationId),
+        eq(invoices.status, 'OPEN'),
+        gt(invoices.failedPaymentAttempts, 0),
+      ),
+    )
+    .limit(1);
+  return failed !== undefined;
+}

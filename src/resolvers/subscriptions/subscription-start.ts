@@ -1,0 +1,46 @@
+import { firstPeriodFrom } from '../../billing/period.ts';
+import type { RequestContext } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
+import { newId } from '../../db/ids.ts';
+import {
+  type BillingSubscriptionRow,
+  billingSubscriptions,
+  type PlanRow,
+} from '../../db/schema.ts';
+import { assignPlan } from '../invoicing/plan-timeline-store.ts';
+
+/**
+ * Starts an organization's local subscription, ACTIVE at once: organizations provisioned by an
+ * ADMIN have no trial (trials are for self-serve Checkout). The first period runs to the next
+ * 1st 00:00 UTC.
+ */
+export async function startSubscription(
+  db: Executor,
+  organizationId: string,
+  plan: PlanRow,
+  now: Date,
+): Promise<BillingSubscriptionRow> {
+  const period = firstPeriodFrom(now);
+  const [row] = await db
+    .insert(billingSubscriptions)
+    .values({
+      id: newId('sub'),
+      organizationId,
+      planId: plan.id,
+      status: 'ACTIVE',
+      currentPeriodStart: period.start,
+      currentPeriodEnd: period.end,
+    })
+    .returning();
+  if (!row) throw new Error('insert into billing_subscriptions returned no row');
+  await assignPlan(db, organizationId, plan.id, period.start);
+  return row;
+}
+
+/** The subscription of an organization, if it has one. */
+export function findSubscription(
+  ctx: RequestContext,
+  organizationId: string,
+): Promise<BillingSubscriptionRow | null> {
+  return ctx.loaders.subscriptionByOrganizationId.load(organizationId);
+}
