@@ -69,7 +69,7 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
         ...(options.now ? { now: options.now } : {}),
       });
       const { services } = shared;
-      if (config.jobs.enabled) await services.jobs.work({ services, log });
+      if (config.jobs.enabled) await shared.jobs.work({ services, log });
       if (services.stripe) {
         // Plans → Stripe products and prices. Stripe being down must not keep the server down:
         // provisioning and checkout make a missing price when they need it.

@@ -1,23 +1,22 @@
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth/bearer.ts';
+import type { Principal } from './auth/principal.ts';
+import type { MeterUsageFigures } from './billing/usage-evaluation.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
-import type { Role } from './db/schema.ts';
-import type { JobQueue } from './jobs/runner.ts';
 import type { LiveEvents } from './live/pubsub.ts';
-import { createLoaders, type Loaders } from './loaders.ts';
-import type { FiredThresholds } from './resolvers/alerts/threshold-alerts.ts';
-import type { SingleEventQueue } from './resolvers/metering/record-usage.ts';
+import type { Loaders } from './loaders.ts';
+import type { FiredThresholdCache } from './resolvers/alerts/fired-threshold-cache.ts';
+import type { IngestQueue } from './resolvers/metering/ingest-queue.ts';
 import type { UsageCache } from './resolvers/metering/usage-cache.ts';
+import type { IngestOutcome } from './resolvers/metering/usage-ingest-store.ts';
 import type { StripeGateway } from './stripe/gateway.ts';
 
-/** Who is calling: the API key behind the request. */
-export interface Principal {
-  keyId: string;
-  role: Role;
-  /** Null for ADMIN keys, which belong to the platform rather than to an organization. */
-  organizationId: string | null;
-}
+/*
+ * What a request carries. Built from leaf files only (the principal, stores, caches, the job
+ * queue's `send`), never from a use case or the job runner, so that every use case can take it
+ * without an import cycle. The factory is in request-context.ts.
+ */
 
 /** What every resolver gets, over HTTP, graphql-ws, REST and the CLI alike. */
 export interface RequestContext {
@@ -31,15 +30,31 @@ export interface RequestContext {
   now: () => Date;
   usage: UsageServices;
   live: LiveEvents;
-  jobs: JobQueue;
+  jobs: JobSender;
   stripe: StripeGateway | null;
 }
 
-/** In-process helpers of metering, shared by all requests (see usage-cache.ts, usage-record.ts). */
+/** Queues background jobs; the runner that works them is the composition root's (jobs/runner.ts). */
+export interface JobSender {
+  /** Queues a job after checking its payload against the job's schema. */
+  send(
+    name: string,
+    payload: unknown,
+    options?: { startAfterSeconds?: number },
+  ): Promise<string | null>;
+}
+
+/** One recordUsage call, written together with others of its organization that arrive with it. */
+export interface SingleEvent {
+  ctx: RequestContext;
+  input: unknown;
+}
+
+/** In-process helpers of metering, shared by all requests (see metering/). */
 export interface UsageServices {
   cache: UsageCache;
-  singleEvents: SingleEventQueue;
-  firedThresholds: FiredThresholds;
+  singleEvents: IngestQueue<SingleEvent, { outcome: IngestOutcome; usage: MeterUsageFigures[] }>;
+  firedThresholds: FiredThresholdCache;
 }
 
 /** What stays the same from one request to the next. */
@@ -51,27 +66,9 @@ export interface Services {
   usage: UsageServices;
   /** Live events (graphql-ws and SSE subscriptions); published after commit. */
   live: LiveEvents;
-  jobs: JobQueue;
+  jobs: JobSender;
   stripe: StripeGateway | null;
 }
 
 /** What background work (jobs, commands, webhooks) needs: everything but authentication. */
 export type BackgroundServices = Omit<Services, 'authenticate'>;
-
-/** A request's context, with DataLoaders of its own. */
-export function createRequestContext(
-  services: Omit<Services, 'authenticate'>,
-  request: { principal: Principal | null; log: Logger; requestId: string },
-): RequestContext {
-  return {
-    ...request,
-    db: services.db,
-    config: services.config,
-    now: services.now,
-    usage: services.usage,
-    live: services.live,
-    jobs: services.jobs,
-    stripe: services.stripe,
-    loaders: createLoaders(services.db, services.now),
-  };
-}

@@ -3,10 +3,10 @@ import type { Config } from './config.ts';
 import type { Services } from './context.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { jobDefinitions } from './jobs/registry.ts';
-import { startJobQueue } from './jobs/runner.ts';
+import { type JobQueue, startJobQueue } from './jobs/runner.ts';
 import { createLiveEvents } from './live/pubsub.ts';
 import type { Logger } from './logger.ts';
-import { FiredThresholds } from './resolvers/alerts/threshold-alerts.ts';
+import { FiredThresholdCache } from './resolvers/alerts/fired-threshold-cache.ts';
 import { createSingleEventQueue } from './resolvers/metering/record-usage.ts';
 import { UsageCache } from './resolvers/metering/usage-cache.ts';
 import { createStripeClient } from './stripe/client.ts';
@@ -20,7 +20,7 @@ export async function createServices(
   database: DatabaseHandle,
   config: Readonly<Config>,
   options: { log: Logger; now?: () => Date },
-): Promise<{ services: Services; close(): Promise<void> }> {
+): Promise<{ services: Services; jobs: JobQueue; close(): Promise<void> }> {
   const live = createLiveEvents({ redisUrl: config.live.redisUrl, log: options.log });
   const jobs = await startJobQueue({
     store: database.jobStore,
@@ -38,7 +38,7 @@ export async function createServices(
     usage: {
       cache: new UsageCache(config.usage.cache),
       singleEvents: createSingleEventQueue(),
-      firedThresholds: new FiredThresholds(),
+      firedThresholds: new FiredThresholdCache(),
     },
     live,
     jobs,
@@ -51,6 +51,7 @@ export async function createServices(
   })().catch((error) => options.log.error({ err: error }, 'key revocation listener failed'));
   return {
     services,
+    jobs,
     async close() {
       await revocations.return?.();
       await jobs.stop();

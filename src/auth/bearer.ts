@@ -1,7 +1,7 @@
-import type { Principal } from '../context.ts';
 import type { Database } from '../db/client.ts';
-import { findKeyByHash } from '../resolvers/organizations/api-key-issuing.ts';
 import { hashKeySecret } from './key-secrets.ts';
+import { findKeyByHash } from './key-store.ts';
+import type { Principal } from './principal.ts';
 import { PrincipalCache } from './principal-cache.ts';
 
 /** Why a credential was refused, for the error message (never echoing the credential). */

@@ -1,4 +1,4 @@
-import type { Principal } from '../context.ts';
+import type { Principal } from './principal.ts';
 
 /**
  * Recently authenticated keys, by the hash of their secret, so that a busy producer's requests

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createRequestContext } from '../context.ts';
 import { openDatabase } from '../db/client.ts';
 import { DataDirInUseError } from '../db/data-dir-lock.ts';
 import { prepareDatabase } from '../db/migrate.ts';
 import { ValidationError } from '../errors.ts';
 import { createLogger } from '../logger.ts';
+import { createRequestContext } from '../request-context.ts';
 import { createServices } from '../services.ts';
 import { COMMANDS, type Command } from './commands.ts';
 

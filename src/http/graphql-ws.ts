@@ -5,7 +5,7 @@ import { CloseCode, type OperationResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/bearer.ts';
-import type { Principal } from '../context.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { LiveEvents } from '../live/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';

@@ -1,14 +1,11 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, maskError, useErrorHandler } from 'graphql-yoga';
 import { bearerProblem } from '../auth/bearer.ts';
-import {
-  createRequestContext,
-  type Principal,
-  type RequestContext,
-  type Services,
-} from '../context.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { RequestContext, Services } from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { createRequestContext } from '../request-context.ts';
 import { unauthenticated } from '../schema/auth-errors.ts';
 import { schema } from '../schema/index.ts';
 import { armorPlugins } from './armor.ts';

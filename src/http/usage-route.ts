@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerProblem } from '../auth/bearer.ts';
 import { formatDecimal } from '../billing/decimal.ts';
-import { createRequestContext, type Services } from '../context.ts';
+import type { Services } from '../context.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
+import { createRequestContext } from '../request-context.ts';
 import { recordUsageEvents, summarize } from '../resolvers/metering/record-usage.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { sendJson } from './respond.ts';

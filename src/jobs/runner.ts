@@ -1,16 +1,12 @@
 import { fromPglite, type JobResult, PgBoss } from 'pg-boss';
+import type { JobSender } from '../context.ts';
 import type { JobStore } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
 import type { JobDeps } from './job.ts';
 import type { AnyJob } from './registry.ts';
 
-export interface JobQueue {
-  /** Queues a job after checking its payload against the job's schema. */
-  send(
-    name: string,
-    payload: unknown,
-    options?: { startAfterSeconds?: number },
-  ): Promise<string | null>;
+/** The queue as the composition root holds it: requests only see its JobSender side. */
+export interface JobQueue extends JobSender {
   /** Starts this process's workers and schedules (JOBS_ENABLED). */
   work(deps: JobDeps): Promise<void>;
   stop(): Promise<void>;

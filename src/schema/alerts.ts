@@ -1,7 +1,7 @@
 import { Decimal } from '../billing/decimal.ts';
 import type { ThresholdAlertRow } from '../db/schema.ts';
 import { alertFromWire, type ThresholdAlertWire } from '../live/wire.ts';
-import { listAlerts } from '../resolvers/alerts/threshold-alerts.ts';
+import { listAlerts } from '../resolvers/alerts/alert-queries.ts';
 import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';

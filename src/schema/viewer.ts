@@ -1,4 +1,4 @@
-import type { Principal } from '../context.ts';
+import type { Principal } from '../auth/principal.ts';
 import { findOrganization } from '../resolvers/organizations/organization-signup.ts';
 import { RoleEnum } from './api-keys.ts';
 import { builder } from './builder.ts';

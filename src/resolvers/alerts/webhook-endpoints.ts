@@ -1,15 +1,9 @@
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { RequestContext } from '../../context.ts';
-import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { queryRows } from '../../db/raw.ts';
-import {
-  type WebhookDeliveryRow,
-  type WebhookEndpointRow,
-  webhookDeliveries,
-  webhookEndpoints,
-} from '../../db/schema.ts';
+import { type WebhookEndpointRow, webhookEndpoints } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { generateSigningSecret } from './webhook-signature.ts';
 
@@ -98,33 +92,6 @@ export async function listWebhookEndpoints(
     )
     .orderBy(webhookEndpoints.id);
   return rows.map(view);
-}
-
-/** The most recent deliveries of each endpoint, at most `perEndpoint` each, in one query. */
-export async function recentDeliveries(
-  db: Executor,
-  endpointIds: readonly string[],
-  perEndpoint: number,
-): Promise<Map<string, WebhookDeliveryRow[]>> {
-  const ranked = db
-    .select({
-      id: webhookDeliveries.id,
-      rank: sql<number>`row_number() over (partition by ${webhookDeliveries.endpointId} order by ${webhookDeliveries.createdAt} desc, ${webhookDeliveries.id} desc)`.as(
-        'rank',
-      ),
-    })
-    .from(webhookDeliveries)
-    .where(inArray(webhookDeliveries.endpointId, [...endpointIds]))
-    .as('ranked');
-  const rows = await db
-    .select({ delivery: webhookDeliveries })
-    .from(webhookDeliveries)
-    .innerJoin(ranked, eq(ranked.id, webhookDeliveries.id))
-    .where(sql`${ranked.rank} <= ${perEndpoint}`)
-    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id));
-  const byEndpoint = new Map<string, WebhookDeliveryRow[]>(endpointIds.map((id) => [id, []]));
-  for (const { delivery } of rows) byEndpoint.get(delivery.endpointId)?.push(delivery);
-  return byEndpoint;
 }
 
 function view(row: WebhookEndpointRow): EndpointView {

@@ -1,6 +1,6 @@
 import { calendarMonthOf } from '../../billing/period.ts';
 import { evaluateUsage, type MeterUsageFigures } from '../../billing/usage-evaluation.ts';
-import type { RequestContext } from '../../context.ts';
+import type { RequestContext, UsageServices } from '../../context.ts';
 import type { UsageEventRow } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
 import { publishAfterCommit } from '../live/usage-announcements.ts';
@@ -8,7 +8,7 @@ import { IngestQueue } from './ingest-queue.ts';
 import { type OrganizationTerms, usagePeriod } from './meter-terms-store.ts';
 import { type CheckedUsageEvent, checkUsageEvent } from './usage-event-input.ts';
 import { type IngestOutcome, type IngestResult, ingestUsage } from './usage-ingest-store.ts';
-import { loadUsage } from './usage-queries.ts';
+import { loadUsage } from './usage-store.ts';
 
 /** Most events in one recordUsageBatch. */
 export const MAX_GRAPHQL_BATCH = 1000;
@@ -148,13 +148,8 @@ export async function recordUsage(
   return { event: outcome.event, duplicate: outcome.kind === 'duplicate', usage: meterUsage };
 }
 
-export type SingleEventQueue = IngestQueue<
-  { ctx: RequestContext; input: unknown },
-  { outcome: IngestOutcome; usage: MeterUsageFigures[] }
->;
-
 /** The queue behind recordUsage; one per process. */
-export function createSingleEventQueue(): SingleEventQueue {
+export function createSingleEventQueue(): UsageServices['singleEvents'] {
   return new IngestQueue(async (organizationId, items) => {
     const [first] = items;
     if (!first) return [];

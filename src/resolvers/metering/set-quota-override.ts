@@ -7,11 +7,11 @@ import type { MeterUsageFigures } from '../../billing/usage-evaluation.ts';
 import type { RequestContext } from '../../context.ts';
 import { limitMode, organizations, quotaOverrides, usageTotals } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import { fireThresholds } from '../alerts/threshold-alerts.ts';
+import { fireThresholds } from '../alerts/threshold-store.ts';
 import { publishAfterCommit } from '../live/usage-announcements.ts';
 import { loadOrganizationTerms } from './meter-terms-store.ts';
 import { totalRow } from './usage-ingest-store.ts';
-import { loadUsage } from './usage-queries.ts';
+import { loadUsage } from './usage-store.ts';
 
 const nonNegativeDecimal = () =>
   z

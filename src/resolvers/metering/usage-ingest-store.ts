@@ -21,7 +21,7 @@ import {
   usageTotals,
 } from '../../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../../errors.ts';
-import { fireThresholds, type KnownFired } from '../alerts/threshold-alerts.ts';
+import { fireThresholds, type KnownFired } from '../alerts/threshold-store.ts';
 import { invoicedMonths } from './closed-periods-store.ts';
 import type { MeterTerms, OrganizationTerms } from './meter-terms-store.ts';
 import type { CheckedUsageEvent } from './usage-event-input.ts';

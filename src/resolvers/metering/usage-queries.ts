@@ -1,67 +1,16 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { Decimal, parseDecimal } from '../../billing/decimal.ts';
 import { calendarMonthOf } from '../../billing/period.ts';
 import {
   checkQuota,
-  evaluateUsage,
   type MeterUsageFigures,
   type QuotaCheckFigures,
 } from '../../billing/usage-evaluation.ts';
 import type { RequestContext } from '../../context.ts';
-import type { Executor } from '../../db/client.ts';
 import { queryRows } from '../../db/raw.ts';
-import { meters, usageTotals } from '../../db/schema.ts';
+import { meters } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
-import { loadOrganizationTerms, usagePeriod } from './meter-terms-store.ts';
-import { toRunningTotal } from './usage-ingest-store.ts';
-
-/**
- * Month-to-date usage of every meter, for each organization: two queries whatever the number of
- * organizations (their terms, then their totals of the current calendar month).
- */
-export async function loadUsage(
-  db: Executor,
-  organizationIds: readonly string[],
-  now: Date,
-): Promise<Map<string, MeterUsageFigures[]>> {
-  const termsByOrganization = await loadOrganizationTerms(db, organizationIds);
-  const month = calendarMonthOf(now);
-  const totals = organizationIds.length
-    ? await db
-        .select()
-        .from(usageTotals)
-        .where(
-          and(
-            inArray(usageTotals.organizationId, [...organizationIds]),
-            eq(usageTotals.periodStart, month.start),
-          ),
-        )
-    : [];
-  const totalByKey = new Map(totals.map((t) => [`${t.organizationId}/${t.meterKey}`, t]));
-
-  const result = new Map<string, MeterUsageFigures[]>();
-  for (const [organizationId, terms] of termsByOrganization) {
-    const period = usagePeriod(terms, now);
-    result.set(
-      organizationId,
-      [...terms.meters.values()].map((meter) => {
-        const total = totalByKey.get(`${organizationId}/${meter.meter.key}`);
-        return evaluateUsage({
-          meterKey: meter.meter.key,
-          aggregation: meter.aggregation,
-          used: total ? toRunningTotal(total).value : new Decimal(0),
-          quota: meter.quota,
-          period,
-          now,
-          currency: terms.currency,
-          updatedAt: total?.updatedAt ?? null,
-        });
-      }),
-    );
-  }
-  return result;
-}
 
 /** The caller's usage, every meter or one; an unknown meter is a ValidationError. */
 export async function usageOf(

@@ -1,8 +1,9 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { displayPrefixOf, generateKeySecret, hashKeySecret } from '../../auth/key-secrets.ts';
-import type { Principal, RequestContext } from '../../context.ts';
-import type { Database, Executor } from '../../db/client.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { RequestContext } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { apiKeys, organizations } from '../../db/schema.ts';
 import { NotFoundError } from '../../errors.ts';
@@ -13,16 +14,6 @@ export interface IssuedApiKey {
   role: Principal['role'];
   secret: string | null;
   createdAt: Date;
-}
-
-/** The live key with this secret hash, or null when it is unknown or revoked. */
-export async function findKeyByHash(db: Database, keyHash: string): Promise<Principal | null> {
-  const [key] = await db
-    .select({ id: apiKeys.id, role: apiKeys.role, organizationId: apiKeys.organizationId })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
-    .limit(1);
-  return key ? { keyId: key.id, role: key.role, organizationId: key.organizationId } : null;
 }
 
 /** A key of an organization, or (organizationId null) a platform ADMIN key. */

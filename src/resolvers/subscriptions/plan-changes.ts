@@ -18,7 +18,7 @@ import {
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { unix } from '../../stripe/gateway.ts';
-import { fireThresholds } from '../alerts/threshold-alerts.ts';
+import { fireThresholds } from '../alerts/threshold-store.ts';
 import { latestPlanVersion } from '../catalog/catalog-queries.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';

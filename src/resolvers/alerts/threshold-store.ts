@@ -1,17 +1,9 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
 import { type Decimal, formatDecimal } from '../../billing/decimal.ts';
 import type { Period } from '../../billing/period.ts';
 import { type Threshold, thresholdsReached } from '../../billing/thresholds.ts';
-import type { RequestContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { type ThresholdAlertRow, thresholdAlerts } from '../../db/schema.ts';
-import {
-  type Connection,
-  decodeCursor,
-  type PageArgs,
-  toConnection,
-} from '../shared/pagination.ts';
 
 /** Tells which thresholds are known to have fired already (see FiredThresholds). */
 export type KnownFired = (meterKey: string, periodStart: Date, threshold: Threshold) => boolean;
@@ -56,48 +48,4 @@ export async function fireThresholds(
     .onConflictDoNothing()
     .returning();
   return { fired: fired.sort((a, b) => a.threshold - b.threshold), reached };
-}
-
-/**
- * This process's memory of thresholds that have fired. Forgetting is harmless (the unique row
- * decides again); it only spares an insert per event once a meter is past 50 %.
- */
-export class FiredThresholds {
-  readonly #known = new Set<string>();
-
-  knownFired(organizationId: string): KnownFired {
-    return (meterKey, periodStart, threshold) =>
-      this.#known.has(`${organizationId}/${meterKey}/${periodStart.getTime()}/${threshold}`);
-  }
-
-  remember(
-    organizationId: string,
-    meterKey: string,
-    periodStart: Date,
-    thresholds: readonly Threshold[],
-  ): void {
-    if (this.#known.size > 200_000) this.#known.clear();
-    for (const t of thresholds)
-      this.#known.add(`${organizationId}/${meterKey}/${periodStart.getTime()}/${t}`);
-  }
-}
-
-/** An organization's alerts, newest first. */
-export async function listAlerts(
-  ctx: RequestContext,
-  organizationId: string,
-  page: PageArgs,
-): Promise<Connection<ThresholdAlertRow>> {
-  const rows = await ctx.db
-    .select()
-    .from(thresholdAlerts)
-    .where(
-      and(
-        eq(thresholdAlerts.organizationId, organizationId),
-        page.after ? lt(thresholdAlerts.id, decodeCursor(page.after)) : undefined,
-      ),
-    )
-    .orderBy(desc(thresholdAlerts.id))
-    .limit(page.first + 1);
-  return toConnection(rows, page, (row) => row.id);
 }

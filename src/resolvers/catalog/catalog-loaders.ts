@@ -1,0 +1,40 @@
+import DataLoader from 'dataloader';
+import { inArray } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import {
+  type MeterRow,
+  meters,
+  type PlanQuotaRow,
+  type PlanRow,
+  planQuotas,
+  plans,
+} from '../../db/schema.ts';
+import { byKey, groupByKey } from '../shared/batch-loading.ts';
+
+/** Plans, their quotas and meters, each batched into one query per operation. */
+export function catalogLoaders(db: Database) {
+  return {
+    planById: new DataLoader<string, PlanRow | null>(async (ids) => {
+      const rows = await db
+        .select()
+        .from(plans)
+        .where(inArray(plans.id, [...ids]));
+      return byKey(ids, rows, (row) => row.id);
+    }),
+    quotasByPlanId: new DataLoader<string, PlanQuotaRow[]>(async (planIds) => {
+      const rows = await db
+        .select()
+        .from(planQuotas)
+        .where(inArray(planQuotas.planId, [...planIds]))
+        .orderBy(planQuotas.meterKey);
+      return groupByKey(planIds, rows, (row) => row.planId);
+    }),
+    meterByKey: new DataLoader<string, MeterRow | null>(async (keys) => {
+      const rows = await db
+        .select()
+        .from(meters)
+        .where(inArray(meters.key, [...keys]));
+      return byKey(keys, rows, (row) => row.key);
+    }),
+  };
+}
