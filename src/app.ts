@@ -11,7 +11,7 @@ import { createHttpServer } from './http/server.ts';
 import { stripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { syncCatalog } from './resolvers/subscriptions/stripe-provisioning.ts';
+import { syncCatalog } from './resolvers/catalog/stripe-prices.ts';
 import { createServices } from './services.ts';
 
 export interface StartedApp {

@@ -5,6 +5,7 @@ import type { RequestContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { runUsageRollup } from '../jobs/usage-rollup-job.ts';
 import { listPlans } from '../resolvers/catalog/catalog-queries.ts';
+import { syncCatalog } from '../resolvers/catalog/stripe-prices.ts';
 import { monthBefore, runInvoices } from '../resolvers/invoicing/invoice-run.ts';
 import {
   createApiKey,
@@ -15,10 +16,7 @@ import {
   createOrganization,
   createOrganizationInput,
 } from '../resolvers/organizations/organization-signup.ts';
-import {
-  reconcileWithStripe,
-  syncCatalog,
-} from '../resolvers/subscriptions/stripe-provisioning.ts';
+import { reconcileWithStripe } from '../resolvers/subscriptions/stripe-reconciliation.ts';
 import { parseInput } from '../validation.ts';
 import { progressBar } from './progress.ts';
 

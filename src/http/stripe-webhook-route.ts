@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import type { Services } from '../context.ts';
-import { stripeEvents } from '../db/schema.ts';
+import { storeStripeEvent } from '../resolvers/collection/stripe-event-store.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { sendJson } from './respond.ts';
 import type { RouteHandler } from './server.ts';
@@ -37,18 +37,7 @@ export function stripeWebhookRoute(services: Services): RouteHandler {
       sendJson(res, 400, { error: 'invalid or stale Stripe-Signature' });
       return;
     }
-    const object = event.data.object as { id?: unknown };
-    const [stored] = await services.db
-      .insert(stripeEvents)
-      .values({
-        id: event.id,
-        type: event.type,
-        objectId: typeof object.id === 'string' ? object.id : null,
-        stripeCreatedAt: new Date(event.created * 1000),
-        payload: event,
-      })
-      .onConflictDoNothing()
-      .returning({ id: stripeEvents.id });
+    const stored = await storeStripeEvent(services.db, event);
     if (stored) {
       // If queueing fails, the event is stored and the sweeper queues it.
       await services.jobs.send('stripe-event', { eventId: event.id }).catch((error: unknown) => {

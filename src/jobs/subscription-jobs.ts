@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { processStripeEvent, sweepStripeEvents } from '../resolvers/collection/stripe-events.ts';
-import {
-  provisionInStripe,
-  reconcileWithStripe,
-} from '../resolvers/subscriptions/stripe-provisioning.ts';
+import { provisionInStripe } from '../resolvers/subscriptions/stripe-provisioning.ts';
+import { reconcileWithStripe } from '../resolvers/subscriptions/stripe-reconciliation.ts';
 import { renewLedgerSubscriptions } from '../resolvers/subscriptions/subscription-state.ts';
 import { defineJob } from './job.ts';
 

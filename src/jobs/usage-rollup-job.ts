@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { openPeriodsAt, type Progress, rollupUsage } from '../resolvers/metering/usage-rollup.ts';
+import { openPeriodsAt, rollupUsage } from '../resolvers/metering/usage-rollup.ts';
+import type { Progress } from '../resolvers/shared/progress.ts';
 import { defineJob, type JobDeps } from './job.ts';
 
 /**

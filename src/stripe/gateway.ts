@@ -1,8 +1,19 @@
 import Stripe from 'stripe';
 import { startOfNextUtcMonth } from '../billing/period.ts';
-import type { PlanRow } from '../db/schema.ts';
 import { call } from './call.ts';
 import { StripeInvoicing } from './invoicing.ts';
+
+/** One plan version as Stripe sells it: a product per plan key, a price per version. */
+export interface PlanVersion {
+  id: string;
+  key: string;
+  name: string;
+  version: number;
+  currency: string;
+  /** In the smallest currency unit. */
+  basePriceAmount: number;
+  interval: 'MONTH' | 'YEAR';
+}
 
 /**
  * The only code that calls Stripe. Every write carries an idempotency key derived from our own
@@ -20,7 +31,7 @@ export class StripeGateway {
   }
 
   /** The plan version's product and monthly price, made when missing (lookup key per version). */
-  async ensurePlanPrice(plan: PlanRow): Promise<{ productId: string; priceId: string }> {
+  async ensurePlanPrice(plan: PlanVersion): Promise<{ productId: string; priceId: string }> {
     return call(async () => {
       const productId = `billing_plan_${plan.key}`;
       await this.#stripe.products.retrieve(productId).catch(async (error: unknown) => {

@@ -1,20 +1,43 @@
 import { and, eq, isNull, lt } from 'drizzle-orm';
-import type { Services } from '../../context.ts';
+import type { RequestContext, Services } from '../../context.ts';
 import { newId } from '../../db/ids.ts';
 import {
   emailOutbox,
   meters,
   organizations,
+  type ThresholdAlertRow,
   thresholdAlerts,
   webhookDeliveries,
   webhookEndpoints,
 } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
+import { announceAlerts } from '../live/announcements.ts';
 import { alertEmail, alertFacts } from './alert-content.ts';
 
 export const ALERT_EVENT = 'threshold.crossed';
 
 type DispatchServices = Pick<Services, 'db' | 'jobs' | 'config' | 'now'>;
+
+/**
+ * After the commit that fired them: alerts are announced live, in the order they fired, then
+ * dispatched. A failure here never undoes the commit: the alerts are stored, and the sweeper
+ * dispatches what was not.
+ */
+export async function alertsFired(
+  ctx: RequestContext,
+  organizationId: string,
+  alerts: readonly ThresholdAlertRow[],
+): Promise<void> {
+  announceAlerts(ctx, organizationId, alerts);
+  if (alerts.length === 0) return;
+  await dispatchAlerts(
+    ctx,
+    ctx.log,
+    alerts.map((a) => a.id),
+  ).catch((error: unknown) => {
+    ctx.log.error({ err: error, organizationId }, 'alert dispatch failed; the sweeper will retry');
+  });
+}
 
 /**
  * Turns fired alerts into deliveries: one webhook delivery per live endpoint of the organization

@@ -1,7 +1,7 @@
-import { asc, desc, eq } from 'drizzle-orm';
+import { asc, desc } from 'drizzle-orm';
 import type { RequestContext } from '../../context.ts';
-import type { Executor } from '../../db/client.ts';
 import { type MeterRow, meters, type PlanRow, plans } from '../../db/schema.ts';
+import { latestPlanVersion } from './plan-store.ts';
 
 /** The public catalog for pricing pages: plans as currently sold, and the meters. */
 
@@ -19,16 +19,6 @@ export async function listPlans(ctx: RequestContext): Promise<PlanRow[]> {
 /** The newest version of a plan key, sold or not (subscribers still see their plan). */
 export function findPlanByKey(ctx: RequestContext, key: string): Promise<PlanRow | null> {
   return latestPlanVersion(ctx.db, key);
-}
-
-export async function latestPlanVersion(db: Executor, key: string): Promise<PlanRow | null> {
-  const [plan] = await db
-    .select()
-    .from(plans)
-    .where(eq(plans.key, key))
-    .orderBy(desc(plans.version))
-    .limit(1);
-  return plan ?? null;
 }
 
 export async function listMeters(ctx: RequestContext): Promise<MeterRow[]> {

@@ -5,8 +5,8 @@ import { queryRows } from '../../db/raw.ts';
 import { type InvoiceRow, invoices } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { invoicesChanged } from '../live/invoice-announcements.ts';
-import type { Progress } from '../metering/usage-rollup.ts';
+import { announceInvoices } from '../live/announcements.ts';
+import type { Progress } from '../shared/progress.ts';
 import { storeInvoices } from './invoice-store.ts';
 import { pushInvoice } from './stripe-invoice-push.ts';
 
@@ -60,7 +60,7 @@ export async function runInvoices(
       now,
     });
     report.created += stored.length;
-    invoicesChanged(services, stored);
+    announceInvoices(services, stored);
     options.progress?.(
       'invoicing',
       Math.min(i + BATCH, organizationIds.length),

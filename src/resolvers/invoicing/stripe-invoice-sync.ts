@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { BackgroundServices } from '../../context.ts';
 import { type InvoiceRow, type InvoiceStatus, invoices } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
-import { invoicesChanged } from '../live/invoice-announcements.ts';
+import { announceInvoices } from '../live/announcements.ts';
 import { nextInvoiceNumber } from './invoice-store.ts';
 
 type SyncServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
@@ -83,6 +83,6 @@ export async function applyStripeInvoice(
       .returning();
     return next ?? null;
   });
-  if (updated) invoicesChanged(services, [updated]);
+  if (updated) announceInvoices(services, [updated]);
   return updated;
 }

@@ -3,7 +3,8 @@ import { evaluateUsage, type MeterUsageFigures } from '../../billing/usage-evalu
 import type { RequestContext, UsageServices } from '../../context.ts';
 import type { UsageEventRow } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
-import { publishAfterCommit } from '../live/usage-announcements.ts';
+import { alertsFired } from '../alerts/alert-dispatch.ts';
+import { announceUsage } from '../live/announcements.ts';
 import { IngestQueue } from './ingest-queue.ts';
 import { type OrganizationTerms, usagePeriod } from './meter-terms-store.ts';
 import { type CheckedUsageEvent, checkUsageEvent } from './usage-event-input.ts';
@@ -79,10 +80,12 @@ export async function recordUsageEvents(
   const changedNow = new Set(
     result.changed.filter((c) => c.period.start.getTime() === month).map((c) => c.meterKey),
   );
-  await publishAfterCommit(ctx, organizationId, {
-    usage: usage.filter((u) => changedNow.has(u.meterKey)),
-    alerts: result.alerts,
-  });
+  announceUsage(
+    ctx,
+    organizationId,
+    usage.filter((u) => changedNow.has(u.meterKey)),
+  );
+  await alertsFired(ctx, organizationId, result.alerts);
   return { ...result, usage };
 }
 

@@ -7,8 +7,9 @@ import type { MeterUsageFigures } from '../../billing/usage-evaluation.ts';
 import type { RequestContext } from '../../context.ts';
 import { limitMode, organizations, quotaOverrides, usageTotals } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
+import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { fireThresholds } from '../alerts/threshold-store.ts';
-import { publishAfterCommit } from '../live/usage-announcements.ts';
+import { announceUsage } from '../live/announcements.ts';
 import { loadOrganizationTerms } from './meter-terms-store.ts';
 import { totalRow } from './usage-ingest-store.ts';
 import { loadUsage } from './usage-store.ts';
@@ -118,6 +119,7 @@ export async function setQuotaOverride(
     .get(organization.id)
     ?.find((u) => u.meterKey === input.meter);
   if (!usage) throw new Error(`no usage for meter ${input.meter}`);
-  await publishAfterCommit(ctx, organization.id, { usage: [usage], alerts });
+  announceUsage(ctx, organization.id, [usage]);
+  await alertsFired(ctx, organization.id, alerts);
   return usage;
 }

@@ -5,6 +5,7 @@ import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/raw.ts';
 import { usageTotals } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
+import type { Progress } from '../shared/progress.ts';
 import { totalRow } from './usage-ingest-store.ts';
 
 export interface RollupReport {
@@ -22,8 +23,6 @@ export interface TotalRepair {
   stored: { value: string; eventCount: number };
   fromEvents: { value: string; eventCount: number };
 }
-
-export type Progress = (phase: string, done: number, total: number) => void;
 
 /** The aggregate of a meter's events, in SQL, by the meter's aggregation. */
 const AGGREGATE = sql`case m.aggregation

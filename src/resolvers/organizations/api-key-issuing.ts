@@ -7,6 +7,7 @@ import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import { apiKeys, organizations } from '../../db/schema.ts';
 import { NotFoundError } from '../../errors.ts';
+import { announceKeyRevoked } from '../live/announcements.ts';
 
 /** A key as the API shows it: the secret only in the response that created it. */
 export interface IssuedApiKey {
@@ -85,7 +86,7 @@ export async function revokeApiKey(ctx: RequestContext, keyId: string): Promise<
     )
     .returning({ id: apiKeys.id, role: apiKeys.role, createdAt: apiKeys.createdAt });
   if (!key) throw new NotFoundError('API key');
-  ctx.live.publish('key:revoked', { keyId: key.id });
+  announceKeyRevoked(ctx, key.id);
   ctx.log.info({ keyId: key.id }, 'api key revoked');
   return { ...key, secret: null };
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context.ts';
 import { newId } from '../../db/ids.ts';
 import { type OrganizationRow, organizations } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
-import { latestPlanVersion } from '../catalog/catalog-queries.ts';
+import { latestPlanVersion } from '../catalog/plan-store.ts';
 import {
   type Connection,
   decodeCursor,

@@ -1,9 +1,15 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type Stripe from 'stripe';
 import { z } from 'zod';
-import type { RequestContext } from '../../context.ts';
+import type { BackgroundServices, RequestContext } from '../../context.ts';
+import { organizations } from '../../db/schema.ts';
 import { BillingProviderError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 import { unix } from '../../stripe/gateway.ts';
-import { latestPlanVersion } from '../catalog/catalog-queries.ts';
-import { stripeCustomerOf, stripePriceOf } from './stripe-provisioning.ts';
+import { latestPlanVersion } from '../catalog/plan-store.ts';
+import { stripePriceOf } from '../catalog/stripe-prices.ts';
+import { stripeCustomerOf } from './stripe-customers.ts';
+import { syncSubscription } from './stripe-subscription-sync.ts';
 
 /** Where Stripe sends people back: https, or (outside production) http on localhost. */
 export function returnUrl(allowLocalHttp: boolean) {
@@ -77,4 +83,23 @@ export async function createPortalSession(
   const customerId = await stripeCustomerOf(ctx, stripe, organizationId);
   const session = await stripe.createPortalSession(customerId, url);
   return { url: session.url };
+}
+
+/** Checkout finished: the organization's customer is remembered and its subscription synced. */
+export async function checkoutCompleted(
+  services: BackgroundServices,
+  log: Logger,
+  session: Stripe.Checkout.Session,
+) {
+  const organizationId = session.client_reference_id ?? session.metadata?.organization_id;
+  const customerId = typeof session.customer === 'string' ? session.customer : session.customer?.id;
+  if (organizationId && customerId) {
+    await services.db
+      .update(organizations)
+      .set({ stripeCustomerId: customerId })
+      .where(and(eq(organizations.id, organizationId), isNull(organizations.stripeCustomerId)));
+  }
+  const subscriptionId =
+    typeof session.subscription === 'string' ? session.subscription : session.subscription?.id;
+  if (subscriptionId) await syncSubscription(services, log, subscriptionId);
 }

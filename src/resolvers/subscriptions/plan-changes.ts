@@ -18,13 +18,13 @@ import {
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { unix } from '../../stripe/gateway.ts';
+import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { fireThresholds } from '../alerts/threshold-store.ts';
-import { latestPlanVersion } from '../catalog/catalog-queries.ts';
+import { latestPlanVersion } from '../catalog/plan-store.ts';
+import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
-import { publishAfterCommit } from '../live/usage-announcements.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
-import { stripePriceOf } from './stripe-provisioning.ts';
 import { subscriptionChanged } from './subscription-state.ts';
 
 export const planChangeInput = z.object({
@@ -255,7 +255,7 @@ export async function changePlan(
     return { updated: row, alerts: fired };
   });
   subscriptionChanged(ctx, updated);
-  await publishAfterCommit(ctx, organizationId, { usage: [], alerts });
+  await alertsFired(ctx, organizationId, alerts);
   ctx.log.info(
     { organizationId, from: change.from.key, to: to.key, timing: input.timing },
     'plan changed',

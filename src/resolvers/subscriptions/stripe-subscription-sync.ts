@@ -1,6 +1,6 @@
 import { and, eq, gt, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
-import type { Services } from '../../context.ts';
+import type { BackgroundServices, Services } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import {
@@ -187,4 +187,16 @@ async function hasFailedInvoice(tx: Executor, organizationId: string): Promise<b
     )
     .limit(1);
   return failed !== undefined;
+}
+
+/** Always read the subscription afresh: whatever order events come in, Stripe's now is newest. */
+export async function syncSubscription(
+  services: SyncServices & Pick<BackgroundServices, 'stripe'>,
+  log: Logger,
+  stripeSubscriptionId: string,
+) {
+  if (!services.stripe) return null;
+  const observedAt = services.now();
+  const subscription = await services.stripe.retrieveSubscription(stripeSubscriptionId);
+  return applyStripeSubscription(services, log, subscription, observedAt);
 }

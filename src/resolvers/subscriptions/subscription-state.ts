@@ -1,29 +1,19 @@
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, eq, lte } from 'drizzle-orm';
 import { startOfNextUtcMonth } from '../../billing/period.ts';
 import type { Services } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
-import { type BillingSubscriptionRow, billingSubscriptions, plans } from '../../db/schema.ts';
-import { subscriptionToWire } from '../../live/wire.ts';
+import { type BillingSubscriptionRow, billingSubscriptions } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
+import { freePlanId } from '../catalog/plan-store.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
+import { announceSubscription } from '../live/announcements.ts';
 
 type LiveServices = Pick<Services, 'live' | 'usage'>;
 
 /** After a commit: live banners see the subscription's new state, and limits are read again. */
 export function subscriptionChanged(services: LiveServices, row: BillingSubscriptionRow): void {
   services.usage.cache.forgetTerms(row.organizationId);
-  services.live.publish('subscription:updated', row.organizationId, subscriptionToWire(row));
-}
-
-/** The plan organizations fall back to when they stop paying. */
-export async function freePlanId(db: Executor): Promise<string | null> {
-  const [plan] = await db
-    .select({ id: plans.id })
-    .from(plans)
-    .where(eq(plans.key, 'free'))
-    .orderBy(desc(plans.version))
-    .limit(1);
-  return plan?.id ?? null;
+  announceSubscription(services, row);
 }
 
 /**
