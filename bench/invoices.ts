@@ -1,3 +1,4 @@
+import { startStripeFake } from '@graphql-billing/stripe-fake';
 import { pino } from 'pino';
 import postgres from 'postgres';
 import Stripe from 'stripe';
@@ -7,7 +8,6 @@ import { openDatabase } from '../src/db/client.ts';
 import { prepareDatabase } from '../src/db/migrate.ts';
 import { type InvoiceRunReport, runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
 import { createServices } from '../src/services.ts';
-import { startStripeFake } from '../test/stripe-fake/index.ts';
 import { scratchDatabase } from './harness.ts';
 
 export interface InvoiceBenchSizes {

@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StripeFake, startStripeFake } from './stripe-fake/index.ts';
 import { launchChromium } from './support/browser.ts';
 import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
 import { sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calendarMonthOf, type Period } from '../src/billing/period.ts';
 import { queryRows } from '../src/db/raw.ts';
-import { type StripeFake, startStripeFake } from './stripe-fake/index.ts';
 import { createPostgresDatabase, type ScratchDatabase } from './support/database.ts';
 import { createKey, createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';

@@ -1,7 +1,7 @@
+import { type StripeFake, signatureHeader, startStripeFake } from '@graphql-billing/stripe-fake';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/raw.ts';
-import { type StripeFake, signatureHeader, startStripeFake } from './stripe-fake/index.ts';
 import { createPostgresDatabase } from './support/database.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';

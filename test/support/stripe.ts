@@ -1,4 +1,4 @@
-import type { StripeFake } from '../stripe-fake/index.ts';
+import type { StripeFake } from '@graphql-billing/stripe-fake';
 
 /** What a server needs to talk to a Stripe fake; jobs poll often so that webhooks land quickly. */
 export function stripeEnv(fake: StripeFake, extra: Record<string, string> = {}) {
