@@ -45,7 +45,7 @@ export interface JobSender {
 }
 
 /** One recordUsage call, written together with others of its organization that arrive with it. */
-export interface SingleEvent {
+interface SingleEvent {
   ctx: RequestContext;
   input: unknown;
 }

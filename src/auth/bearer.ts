@@ -5,7 +5,7 @@ import type { Principal } from './principal.ts';
 import { PrincipalCache } from './principal-cache.ts';
 
 /** Why a credential was refused, for the error message (never echoing the credential). */
-export type BearerResult =
+type BearerResult =
   | { ok: true; principal: Principal | null }
   | { ok: false; reason: 'malformed' | 'unknown' };
 

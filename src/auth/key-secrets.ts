@@ -5,7 +5,7 @@ import { createHash, randomInt } from 'node:crypto';
  * recognise and to grep for. Only the SHA-256 of a secret is stored; a high-entropy secret needs
  * no slow hash, and the lookup by hash keeps authentication one indexed query.
  */
-export const KEY_PREFIX = 'bsk_';
+const KEY_PREFIX = 'bsk_';
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SECRET_LENGTH = 40;
 /** How much of a secret is kept in clear to tell keys apart: the prefix and 4 characters. */

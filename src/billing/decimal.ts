@@ -15,9 +15,9 @@ export const Decimal = DecimalJs.clone({
 export type Decimal = InstanceType<typeof Decimal>;
 
 /** Most digits after the point a quantity or unit price may carry (Postgres numeric(38,12)). */
-export const MAX_SCALE = 12;
+const MAX_SCALE = 12;
 /** Most digits before the point (numeric(38,12) leaves 26). */
-export const MAX_INTEGER_DIGITS = 26;
+const MAX_INTEGER_DIGITS = 26;
 
 const DECIMAL_TEXT = /^-?(\d+)(?:\.(\d+))?$/;
 

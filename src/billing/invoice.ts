@@ -6,7 +6,7 @@ import { type OverageTier, overageAmount, overageUnits } from './pricing.ts';
 import { roundHalfAwayFromZero } from './proration.ts';
 import type { EffectiveQuota } from './quota.ts';
 
-export type LineItemKind = 'BASE' | 'OVERAGE' | 'PRORATION' | 'CREDIT';
+type LineItemKind = 'BASE' | 'OVERAGE' | 'PRORATION' | 'CREDIT';
 
 /** One line of an invoice, as a person checks it. */
 export interface InvoiceLine {
@@ -158,7 +158,7 @@ function overageLine(
 }
 
 /** For people: "$0.0003 per request over 1,000,000", or the tiers in order. */
-export function rateDescription(
+function rateDescription(
   included: Decimal,
   unitPrice: Decimal | null,
   tiers: OverageTier[] | null,

@@ -20,7 +20,7 @@ export class MoneyOverflowError extends Error {
 }
 
 /** Digits after the point of a currency's smallest unit: 2 for usd, 0 for jpy, 3 for kwd. */
-export function minorUnitDigits(currency: string): number {
+function minorUnitDigits(currency: string): number {
   let digits = minorDigits.get(currency);
   if (digits === undefined) {
     digits = formatterFor(currency).resolvedOptions().maximumFractionDigits ?? 2;
@@ -48,7 +48,7 @@ export function roundToMinorUnits(major: Decimal, currency: string): Money {
 }
 
 /** The amount in major units as an exact decimal ("49.00" for 4900 cents). */
-export function toMajorUnits(value: Money): Decimal {
+function toMajorUnits(value: Money): Decimal {
   return new Decimal(value.amount).dividedBy(new Decimal(10).pow(minorUnitDigits(value.currency)));
 }
 

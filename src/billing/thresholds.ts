@@ -1,7 +1,7 @@
 import type { Decimal } from './decimal.ts';
 
 /** Percentages of a limit at which an alert fires, once per period each. */
-export const THRESHOLDS = [50, 75, 90, 100] as const;
+const THRESHOLDS = [50, 75, 90, 100] as const;
 export type Threshold = (typeof THRESHOLDS)[number];
 
 /**

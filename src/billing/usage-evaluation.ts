@@ -99,12 +99,7 @@ export function statusFor(pct: number | null): QuotaStatus {
  * Usage at the end of the period if it goes on at the pace so far. Counters (SUM, COUNT) grow
  * linearly with elapsed time; gauges (MAX, LAST) are projected to stay where they are.
  */
-export function project(
-  aggregation: Aggregation,
-  used: Decimal,
-  period: Period,
-  now: Date,
-): Decimal {
+function project(aggregation: Aggregation, used: Decimal, period: Period, now: Date): Decimal {
   if (aggregation === 'MAX' || aggregation === 'LAST') return used;
   const length = period.end.getTime() - period.start.getTime();
   const elapsed = Math.min(

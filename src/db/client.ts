@@ -17,7 +17,7 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type Executor = Database | Transaction;
 
 /** A single connection that nothing else uses, for migrations and seeding at start. */
-export interface MaintenanceConnection {
+interface MaintenanceConnection {
   db: Database;
   /** Applies the checked-in migrations in drizzle/ that this database has not seen. */
   migrate(): Promise<void>;

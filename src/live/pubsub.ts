@@ -11,7 +11,7 @@ import type { BillingSubscriptionWire, MeterUsageWire, ThresholdAlertWire } from
  * subscriber only ever listens to its own organization's channel. Payloads are JSON-shaped (see
  * wire.ts). Published after the transaction that caused them commits.
  */
-export type LiveTopics = {
+type LiveTopics = {
   'usage:updated': [organizationId: string, payload: MeterUsageWire];
   'threshold:crossed': [organizationId: string, payload: ThresholdAlertWire];
   'subscription:updated': [organizationId: string, payload: BillingSubscriptionWire];

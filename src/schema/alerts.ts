@@ -9,7 +9,7 @@ import { MeterType } from './catalog.ts';
 import { liveOrganization, liveScopes } from './live.ts';
 import { connectionType } from './pagination.ts';
 
-export const ThresholdAlertType = builder.objectRef<ThresholdAlertRow>('ThresholdAlert').implement({
+const ThresholdAlertType = builder.objectRef<ThresholdAlertRow>('ThresholdAlert').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     meter: t.field({

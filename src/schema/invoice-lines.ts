@@ -3,7 +3,7 @@ import { builder } from './builder.ts';
 import { MeterType } from './catalog.ts';
 import { MoneyType } from './money.ts';
 
-export const LineItemKindEnum = builder.enumType('LineItemKind', {
+const LineItemKindEnum = builder.enumType('LineItemKind', {
   values: ['BASE', 'OVERAGE', 'PRORATION', 'CREDIT'] as const,
 });
 

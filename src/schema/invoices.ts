@@ -15,13 +15,13 @@ import { MoneyType } from './money.ts';
 import { OrganizationType } from './organizations.ts';
 import { connectionType } from './pagination.ts';
 
-export const InvoiceStatusEnum = builder.enumType('InvoiceStatus', {
+const InvoiceStatusEnum = builder.enumType('InvoiceStatus', {
   values: invoiceStatus.enumValues,
 });
 
 const money = (amount: number, invoice: InvoiceView) => ({ amount, currency: invoice.currency });
 
-export const InvoiceType = builder.objectRef<InvoiceView>('Invoice').implement({
+const InvoiceType = builder.objectRef<InvoiceView>('Invoice').implement({
   fields: (t) => ({
     id: t.exposeID('id'),
     number: t.exposeString('number', { nullable: true }),

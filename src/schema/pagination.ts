@@ -3,7 +3,7 @@ import type { Connection } from '../resolvers/shared/pagination.ts';
 import { type BuilderTypes, builder } from './builder.ts';
 
 /** Relay-style connections as the contract writes them; arguments `first: Int = 20, after: String`. */
-export const PageInfo = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
+const PageInfo = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     hasPreviousPage: t.exposeBoolean('hasPreviousPage'),

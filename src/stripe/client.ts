@@ -3,9 +3,7 @@ import type { Config } from '../config.ts';
 import { pacedHttpClient, RequestPacer } from './pacing.ts';
 
 /** The Stripe API version this code is written against (stripe-node's own, pinned with it). */
-export const STRIPE_API_VERSION = '2026-10-28.endive';
-
-export type StripeClient = Stripe;
+const STRIPE_API_VERSION = '2026-10-28.endive';
 
 /**
  * The stripe-node client, or null in ledger-only mode. STRIPE_API_BASE points it at another

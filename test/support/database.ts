@@ -9,8 +9,8 @@ import postgres from 'postgres';
  * pass) every test server shares that Postgres database, each test making its own organizations.
  * Tests that need a database of their own (start-up on an empty one) make it here.
  */
-export const sharedDatabaseUrl: string | undefined = process.env.DATABASE_URL || undefined;
-export const backend: 'postgres' | 'pglite' = sharedDatabaseUrl ? 'postgres' : 'pglite';
+const sharedDatabaseUrl: string | undefined = process.env.DATABASE_URL || undefined;
+const backend: 'postgres' | 'pglite' = sharedDatabaseUrl ? 'postgres' : 'pglite';
 
 /** The Postgres server used for databases made by tests: CI's, or the local one. */
 const serverUrl = (() => {

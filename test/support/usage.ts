@@ -25,7 +25,7 @@ export const RECORD_BATCH = `mutation ($input: [RecordUsageInput!]!) {
   }
 }`;
 
-export const USAGE = `query ($meter: String) {
+const USAGE = `query ($meter: String) {
   usage(meter: $meter) {
     meter { key } used limit pct remaining status mode blocked projected onTrack overage
     overageCost { amount currency formatted } periodStart periodEnd updatedAt

@@ -1,6 +1,6 @@
 import type { MeterBarFragment, PlanSummaryFragment } from './gql/graphql.ts';
 
-export type BannerLevel = 'PAST_DUE' | 'EXCEEDED' | 'WARNING';
+type BannerLevel = 'PAST_DUE' | 'EXCEEDED' | 'WARNING';
 
 export interface Banner {
   level: BannerLevel;

@@ -6,7 +6,7 @@ import type { FormObject, FormValue } from './form.ts';
  * Stripe does (so typos in the billing server fail loudly) and coerces strings to numbers and
  * booleans once, so handlers read typed values.
  */
-export type Spec =
+type Spec =
   | 'string'
   | 'integer'
   | 'boolean'
@@ -17,7 +17,7 @@ export type Spec =
   | { list: Schema };
 export type Schema = { [name: string]: Spec };
 
-export type Value = string | number | boolean | null | Value[] | Params;
+type Value = string | number | boolean | null | Value[] | Params;
 export type Params = { [name: string]: Value };
 
 /** Validates `raw` against `schema`; `expand[]` is accepted everywhere. */

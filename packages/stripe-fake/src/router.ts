@@ -1,7 +1,7 @@
 import type { FormObject } from './form.ts';
 import type { State } from './state.ts';
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'DELETE';
 
 export interface RouteContext {
   state: State;

@@ -149,7 +149,7 @@ export interface Period {
   end: number;
 }
 
-export interface PricingDetails {
+interface PricingDetails {
   type: 'price_details';
   price_details: { price: string; product: string };
   unit_amount_decimal: string | null;
@@ -216,7 +216,7 @@ export interface InvoiceLine {
   taxes: never[];
 }
 
-export type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+type InvoiceStatus = 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
 
 export type BillingReason =
   | 'manual'
@@ -345,6 +345,7 @@ type OnlyRealFields<Fake, Real> = [Exclude<keyof Fake, keyof Real>] extends [nev
   ? true
   : Exclude<keyof Fake, keyof Real>;
 type Assert<T extends true> = T;
+/** @public A compile-time check: the fake's objects have only fields Stripe's have. */
 export type Conformance = [
   Assert<OnlyRealFields<Product, Stripe.Product>>,
   Assert<OnlyRealFields<Price, Stripe.Price>>,

@@ -12,7 +12,7 @@ export interface SeedMeter {
   aggregation: Aggregation;
 }
 
-export interface SeedQuota {
+interface SeedQuota {
   meterKey: string;
   /** null: unlimited. */
   included: string | null;

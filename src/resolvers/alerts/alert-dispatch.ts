@@ -14,7 +14,7 @@ import type { Logger } from '../../logger.ts';
 import { announceAlerts } from '../live/announcements.ts';
 import { alertEmail, alertFacts } from './alert-content.ts';
 
-export const ALERT_EVENT = 'threshold.crossed';
+const ALERT_EVENT = 'threshold.crossed';
 
 type DispatchServices = Pick<Services, 'db' | 'jobs' | 'config' | 'now'>;
 
@@ -45,7 +45,7 @@ export async function alertsFired(
  * `dispatchedAt` (so an alert is dispatched once), then queued as jobs. A crash between the two
  * leaves rows the sweeper queues again (sweepUndelivered).
  */
-export async function dispatchAlerts(
+async function dispatchAlerts(
   services: DispatchServices,
   log: Logger,
   alertIds: readonly string[],

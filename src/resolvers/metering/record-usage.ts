@@ -12,7 +12,7 @@ import { type IngestOutcome, type IngestResult, ingestUsage } from './usage-inge
 import { loadUsage } from './usage-store.ts';
 
 /** Most events in one recordUsageBatch. */
-export const MAX_GRAPHQL_BATCH = 1000;
+const MAX_GRAPHQL_BATCH = 1000;
 
 export interface RecordedEvents extends IngestResult {
   /** Usage this period of the meters the request touched, after it. */

@@ -5,7 +5,7 @@ import { ValidationError } from '../../errors.ts';
 import { parseInput } from '../../validation.ts';
 
 /** One usage event as producers send it (GraphQL RecordUsageInput, REST /v1/usage). */
-export const usageEventInput = z.object({
+const usageEventInput = z.object({
   meter: z.string().trim().min(1, 'must not be empty').max(64),
   // Decimal text; a JSON number only when it is a safe integer (a fraction has been a float).
   quantity: z.union([
@@ -25,9 +25,8 @@ export const usageEventInput = z.object({
     .nullish(),
   metadata: z.unknown().optional(),
 });
-export type UsageEventInput = z.input<typeof usageEventInput>;
 
-export const USAGE_LIMITS = {
+const USAGE_LIMITS = {
   /** Serialized size of an event's metadata. */
   maxMetadataBytes: 2048,
   /** How far ahead of the server's clock an event may be dated. */

@@ -33,7 +33,7 @@ export type IngestOutcome =
   | { kind: 'rejected'; error: ValidationError | QuotaExceededError };
 
 /** A period total after this ingestion changed it. */
-export interface ChangedTotal {
+interface ChangedTotal {
   meterKey: string;
   period: Period;
   total: RunningTotal;

@@ -16,7 +16,7 @@ export interface RollupReport {
   repaired: TotalRepair[];
 }
 
-export interface TotalRepair {
+interface TotalRepair {
   organizationId: string;
   meterKey: string;
   periodStart: Date;

@@ -15,7 +15,7 @@ export interface Connection<T> {
   };
 }
 
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 
 export const pageArgsSchema = z.object({
   first: z
@@ -29,7 +29,7 @@ export type PageArgs = z.infer<typeof pageArgsSchema>;
 
 const CURSOR_PREFIX = 'c1:';
 
-export function encodeCursor(id: string): string {
+function encodeCursor(id: string): string {
   return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
 }
 

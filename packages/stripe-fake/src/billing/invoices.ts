@@ -221,7 +221,7 @@ export function attachInvoiceItem(invoice: Invoice, item: InvoiceItem): void {
 }
 
 /** Totals are plain sums of integer line amounts (no tax, no discounts). */
-export function recomputeTotals(invoice: Invoice): void {
+function recomputeTotals(invoice: Invoice): void {
   const total = invoice.lines.data.reduce((sum, line) => sum + line.amount, 0);
   invoice.lines.total_count = invoice.lines.data.length;
   invoice.subtotal = total;
@@ -269,7 +269,7 @@ export function finalizeDraft(state: State, invoice: Invoice, autoAdvance?: bool
 }
 
 /** Seconds between finalizing an auto-advancing invoice and Stripe's automatic charge. */
-export const COLLECTION_DELAY = 3600;
+const COLLECTION_DELAY = 3600;
 
 /**
  * Whether Stripe charges this invoice by itself, COLLECTION_DELAY after finalization. A

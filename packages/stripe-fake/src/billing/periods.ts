@@ -52,7 +52,7 @@ export function chargeFor(
 }
 
 /** "1 × Pro (at $49.00 / month)", Stripe's wording for a subscription line. */
-export function lineDescription(state: State, item: SubscriptionItem): string {
+function lineDescription(state: State, item: SubscriptionItem): string {
   const price = item.price;
   const { interval, interval_count } = recurringOf(price);
   const every = interval_count === 1 ? `/ ${interval}` : `every ${interval_count} ${interval}s`;

@@ -11,7 +11,7 @@ import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
 import { prorateChange } from './proration.ts';
 import type { PaymentBehavior } from './subscriptions.ts';
 
-export type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
+type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
 
 export interface ItemChange {
   /** Existing item to change or delete; absent adds an item. */
