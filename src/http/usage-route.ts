@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerProblem } from '../auth/bearer.ts';
+import { allows } from '../auth/policies.ts';
 import { formatDecimal } from '../billing/decimal.ts';
 import type { Services } from '../context.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
@@ -29,7 +30,7 @@ export function usageIngestRoute(services: Services): RouteHandler {
       return;
     }
     const { principal } = auth;
-    if (!principal.organizationId || (principal.role !== 'OWNER' && principal.role !== 'INGEST')) {
+    if (!allows(principal, 'recordUsage')) {
       sendJson(res, 403, { error: `Forbidden: ${principal.role} keys may not record usage` });
       return;
     }

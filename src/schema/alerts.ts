@@ -44,7 +44,7 @@ builder.queryField('alerts', (t) =>
   t.field({
     type: ThresholdAlertConnection,
     description: "The caller's organization's threshold alerts, newest first (OWNER, VIEWER).",
-    authScopes: { memberRole: ['OWNER', 'VIEWER'] },
+    authScopes: { member: 'readBilling' },
     args: { first: t.arg.int({ defaultValue: 20 }), after: t.arg.string() },
     resolve: (_root, args, ctx) =>
       listAlerts(ctx, ctx.principal?.organizationId ?? '', parseInput(pageArgsSchema, args)),

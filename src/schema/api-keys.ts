@@ -46,7 +46,10 @@ builder.mutationField('createApiKey', (t) =>
     type: CreateApiKeySuccess,
     description: 'ADMIN, or OWNER for its own organization.',
     authScopes: (_root, args) => ({
-      $any: { admin: true, ownerOf: String(args.organizationId) },
+      $any: {
+        admin: true,
+        memberOf: { policy: 'manageKeys', organizationId: String(args.organizationId) },
+      },
     }),
     errors: {
       types: [NotFoundError, ValidationError],
@@ -74,7 +77,7 @@ builder.mutationField('revokeApiKey', (t) =>
     type: CreateApiKeySuccess,
     description:
       "ADMIN, or OWNER for its own organization's keys. The key stops working and its open sockets are closed.",
-    authScopes: { $any: { admin: true, memberRole: ['OWNER'] } },
+    authScopes: { $any: { admin: true, member: 'manageKeys' } },
     errors: { types: [NotFoundError], directResult: true, union: { name: 'RevokeApiKeyResult' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => ({ apiKey: await revokeApiKey(ctx, String(args.id)) }),

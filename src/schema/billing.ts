@@ -100,8 +100,8 @@ const PortalSessionSuccess = builder
   });
 
 /** Reads: OWNER and VIEWER of the organization, ADMIN naming it. Changes: OWNER, or ADMIN. */
-const readers = organizationScopes(['OWNER', 'VIEWER']);
-const owners = organizationScopes(['OWNER']);
+const readers = organizationScopes('readBilling');
+const owners = organizationScopes('manageBilling');
 const allowLocalHttp = (env: string) => env !== 'production';
 
 builder.queryField('previewPlanChange', (t) =>

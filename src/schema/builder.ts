@@ -1,9 +1,9 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { allows, type Policy } from '../auth/policies.ts';
 import type { Decimal } from '../billing/decimal.ts';
 import type { RequestContext } from '../context.ts';
-import type { Role } from '../db/schema.ts';
 import { forbidden, unauthenticated } from './auth-errors.ts';
 
 export const builder = new SchemaBuilder<{
@@ -14,12 +14,10 @@ export const builder = new SchemaBuilder<{
     authenticated: boolean;
     /** The platform operator. */
     admin: boolean;
-    /** A key of an organization with one of these roles. */
-    memberRole: Role[];
-    /** The OWNER of this organization. */
-    ownerOf: string;
-    /** A key of this organization, or ADMIN. */
-    readerOf: string;
+    /** A key of an organization the policy allows, acting on its own organization. */
+    member: Policy;
+    /** A key of this organization the policy allows. */
+    memberOf: { policy: Policy; organizationId: string };
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
@@ -36,11 +34,8 @@ export const builder = new SchemaBuilder<{
     authScopes: ({ principal }) => ({
       authenticated: principal !== null,
       admin: principal?.role === 'ADMIN',
-      memberRole: (roles) => principal?.organizationId != null && roles.includes(principal.role),
-      ownerOf: (organizationId) =>
-        principal?.role === 'OWNER' && principal.organizationId === organizationId,
-      readerOf: (organizationId) =>
-        principal?.role === 'ADMIN' || principal?.organizationId === organizationId,
+      member: (policy) => allows(principal, policy),
+      memberOf: ({ policy, organizationId }) => allows(principal, policy, organizationId),
     }),
     unauthorizedError: (_parent, context, info) =>
       context.principal

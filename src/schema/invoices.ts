@@ -52,13 +52,11 @@ const InvoiceType = builder.objectRef<InvoiceView>('Invoice').implement({
 
 const InvoiceConnection = connectionType('Invoice', InvoiceType);
 
-const members = { memberRole: ['OWNER', 'VIEWER'] } as const;
-
 builder.queryFields((t) => ({
   invoices: t.field({
     type: InvoiceConnection,
     description: "The caller's organization's invoices, newest period first (OWNER, VIEWER).",
-    authScopes: { memberRole: [...members.memberRole] },
+    authScopes: { member: 'readBilling' },
     args: {
       first: t.arg.int({ defaultValue: 20 }),
       after: t.arg.string(),
@@ -71,7 +69,7 @@ builder.queryFields((t) => ({
     type: InvoiceType,
     nullable: true,
     description: "One of the caller's organization's invoices (any, for ADMIN).",
-    authScopes: { $any: { admin: true, memberRole: [...members.memberRole] } },
+    authScopes: { $any: { admin: true, member: 'readBilling' } },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => findInvoice(ctx, String(args.id)),
   }),
@@ -79,7 +77,7 @@ builder.queryFields((t) => ({
     type: InvoiceType,
     nullable: true,
     description: 'The invoice the current period would produce if it ended now.',
-    authScopes: { memberRole: [...members.memberRole] },
+    authScopes: { member: 'readBilling' },
     resolve: (_root, _args, ctx) => upcomingInvoice(ctx, liveOrganization(ctx, null)),
   }),
 }));
@@ -87,7 +85,7 @@ builder.queryFields((t) => ({
 builder.objectField(OrganizationType, 'invoices', (t) =>
   t.field({
     type: InvoiceConnection,
-    authScopes: { $any: { admin: true, memberRole: [...members.memberRole] } },
+    authScopes: { $any: { admin: true, member: 'readBilling' } },
     args: {
       first: t.arg.int({ defaultValue: 20 }),
       after: t.arg.string(),

@@ -1,5 +1,5 @@
 import { organizationScopes, scopedOrganization } from './organization-scope.ts';
 
 /** Live events: OWNER and VIEWER keys watch their own organization, ADMIN keys any (named). */
-export const liveScopes = organizationScopes(['OWNER', 'VIEWER']);
+export const liveScopes = organizationScopes('readBilling');
 export const liveOrganization = scopedOrganization;

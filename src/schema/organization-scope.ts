@@ -1,13 +1,13 @@
+import { allows, type Policy } from '../auth/policies.ts';
 import type { RequestContext } from '../context.ts';
-import type { Role } from '../db/schema.ts';
 import { ValidationError } from '../errors.ts';
 
 /**
- * Fields that act on "the caller's organization" with an optional organizationId: keys of these
- * roles act on their own organization (an organizationId, if given, must be theirs); ADMIN keys
+ * Fields that act on "the caller's organization" with an optional organizationId: keys the policy
+ * allows act on their own organization (an organizationId, if given, must be theirs); ADMIN keys
  * act on any, naming it. Other roles are refused.
  */
-export function organizationScopes(roles: readonly Role[]) {
+export function organizationScopes(policy: Policy) {
   return (
     _root: unknown,
     args: { organizationId?: string | number | null },
@@ -16,8 +16,11 @@ export function organizationScopes(roles: readonly Role[]) {
     const principal = ctx.principal;
     if (!principal) return false;
     if (principal.role === 'ADMIN') return true;
-    if (!roles.includes(principal.role)) return false;
-    return args.organizationId == null || String(args.organizationId) === principal.organizationId;
+    return allows(
+      principal,
+      policy,
+      args.organizationId == null ? undefined : String(args.organizationId),
+    );
   };
 }
 

@@ -17,18 +17,23 @@ import { BillingSubscriptionType } from './subscriptions.ts';
 export const OrganizationType = builder.objectRef<OrganizationRow>('Organization').implement({
   // Defence in depth: whatever path leads here, only its own keys and ADMIN see an organization.
   runScopesOnType: true,
-  authScopes: (organization) => ({ readerOf: organization.id }),
+  authScopes: (organization) => ({
+    $any: {
+      admin: true,
+      memberOf: { policy: 'viewOrganization', organizationId: organization.id },
+    },
+  }),
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
     billingEmail: t.exposeString('billingEmail', {
       nullable: true,
-      authScopes: { $any: { admin: true, memberRole: ['OWNER', 'VIEWER'] } },
+      authScopes: { $any: { admin: true, member: 'readBilling' } },
     }),
     subscription: t.field({
       type: BillingSubscriptionType,
       nullable: true,
-      authScopes: { $any: { admin: true, memberRole: ['OWNER', 'VIEWER'] } },
+      authScopes: { $any: { admin: true, member: 'readBilling' } },
       resolve: (organization, _args, ctx) => findSubscription(ctx, organization.id),
     }),
   }),

@@ -45,7 +45,7 @@ builder.queryField('subscription', (t) =>
     type: BillingSubscriptionType,
     nullable: true,
     description: "The caller's organization's subscription (OWNER, VIEWER).",
-    authScopes: { memberRole: ['OWNER', 'VIEWER'] },
+    authScopes: { member: 'readBilling' },
     resolve: (_root, _args, ctx) =>
       ctx.principal?.organizationId ? findSubscription(ctx, ctx.principal.organizationId) : null,
   }),

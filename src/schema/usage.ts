@@ -187,21 +187,18 @@ function callerOrganization(ctx: RequestContext): string {
   return organizationId;
 }
 
-const readers = { memberRole: ['OWNER', 'VIEWER', 'INGEST'] } as const;
-const recorders = { memberRole: ['OWNER', 'INGEST'] } as const;
-
 builder.queryFields((t) => ({
   usage: t.field({
     type: [MeterUsageType],
     description: "Month-to-date usage of the caller's organization, every meter or one.",
-    authScopes: { memberRole: [...readers.memberRole] },
+    authScopes: { member: 'readUsage' },
     args: { meter: t.arg.string() },
     resolve: (_root, args, ctx) => usageOf(ctx, callerOrganization(ctx), args.meter),
   }),
   checkQuota: t.field({
     type: QuotaCheckType,
     description: 'May the caller record this quantity now? A read: nothing is reserved.',
-    authScopes: { memberRole: [...readers.memberRole] },
+    authScopes: { member: 'readUsage' },
     args: {
       meter: t.arg.string({ required: true }),
       quantity: t.arg({ type: 'Decimal', defaultValue: '1' }),
@@ -216,7 +213,7 @@ builder.queryFields((t) => ({
   usageHistory: t.field({
     type: [UsagePointType],
     description: 'Usage of one meter per hour or day (UTC) in [from, to); at most 1,000 points.',
-    authScopes: { memberRole: [...readers.memberRole] },
+    authScopes: { member: 'readUsage' },
     args: {
       meter: t.arg.string({ required: true }),
       from: t.arg({ type: 'DateTime', required: true }),
@@ -235,7 +232,7 @@ builder.queryFields((t) => ({
 builder.objectField(OrganizationType, 'usage', (t) =>
   t.field({
     type: [MeterUsageType],
-    authScopes: { $any: { admin: true, memberRole: [...readers.memberRole] } },
+    authScopes: { $any: { admin: true, member: 'readUsage' } },
     args: { meter: t.arg.string() },
     resolve: (organization, args, ctx) => usageOf(ctx, organization.id, args.meter),
   }),
@@ -246,7 +243,7 @@ builder.mutationFields((t) => ({
     type: RecordUsageSuccess,
     description:
       'Records one usage event (OWNER, INGEST). A retry with the same idempotency key counts once.',
-    authScopes: { memberRole: [...recorders.memberRole] },
+    authScopes: { member: 'recordUsage' },
     errors: {
       types: [QuotaExceededError, ValidationError],
       directResult: true,
@@ -259,7 +256,7 @@ builder.mutationFields((t) => ({
     type: RecordUsageBatchSuccess,
     description:
       'Records up to 1,000 events; each refused one is reported by index, the others are stored.',
-    authScopes: { memberRole: [...recorders.memberRole] },
+    authScopes: { member: 'recordUsage' },
     errors: {
       types: [ValidationError],
       directResult: true,

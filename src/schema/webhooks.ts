@@ -58,13 +58,11 @@ const WebhookEndpointSuccess = builder
     }),
   });
 
-const owners = { memberRole: ['OWNER'] } as const;
-
 builder.queryField('webhookEndpoints', (t) =>
   t.field({
     type: [WebhookEndpointType],
     description: "OWNER: the organization's endpoints; ADMIN: every organization's.",
-    authScopes: { $any: { admin: true, memberRole: [...owners.memberRole] } },
+    authScopes: { $any: { admin: true, member: 'manageWebhooks' } },
     resolve: (_root, _args, ctx) =>
       listWebhookEndpoints(ctx, ctx.principal?.organizationId ?? null),
   }),
@@ -75,7 +73,7 @@ builder.mutationFields((t) => ({
     type: WebhookEndpointSuccess,
     description:
       'OWNER: an https (or, in development, http://localhost) URL that receives signed alert deliveries.',
-    authScopes: { memberRole: [...owners.memberRole] },
+    authScopes: { member: 'manageWebhooks' },
     errors: {
       types: [ValidationError],
       directResult: true,
@@ -91,7 +89,7 @@ builder.mutationFields((t) => ({
   }),
   deleteWebhookEndpoint: t.field({
     type: WebhookEndpointSuccess,
-    authScopes: { memberRole: [...owners.memberRole] },
+    authScopes: { member: 'manageWebhooks' },
     errors: {
       types: [NotFoundError],
       directResult: true,
