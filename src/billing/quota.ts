@@ -83,9 +83,25 @@ export function requestedBy(aggregation: Aggregation, quantity: Decimal): Decima
   return aggregation === 'COUNT' ? new Decimal(1) : quantity;
 }
 
-/** True when a HARD limit refuses a total of `value`. */
+/**
+ * The HARD limit of a quota, or null when none applies (SOFT, OVERAGE, unlimited). The one
+ * definition of "a HARD limit": ingestion locks such totals, checks refuse past them, usage
+ * shows blocked at them.
+ */
+export function hardLimitOf(quota: EffectiveQuota): Decimal | null {
+  return quota.mode === 'HARD' ? quota.limit : null;
+}
+
+/** True when a HARD limit refuses a total of `value`: it would be past the limit. */
 export function refusedByHardLimit(quota: EffectiveQuota, value: Decimal): boolean {
-  return quota.mode === 'HARD' && quota.limit !== null && value.greaterThan(quota.limit);
+  const limit = hardLimitOf(quota);
+  return limit !== null && value.greaterThan(limit);
+}
+
+/** True when a total of `used` has reached its HARD limit: nothing more is accepted. */
+export function hardLimitReached(quota: EffectiveQuota, used: Decimal): boolean {
+  const limit = hardLimitOf(quota);
+  return limit !== null && used.greaterThanOrEqualTo(limit);
 }
 
 function decimalOrNull(value: string | null): Decimal | null {

@@ -5,6 +5,7 @@ import type { Period } from './period.ts';
 import { overageCost, overageUnits } from './pricing.ts';
 import {
   type EffectiveQuota,
+  hardLimitReached,
   type LimitMode,
   refusedByHardLimit,
   requestedBy,
@@ -63,7 +64,7 @@ export function evaluateUsage(input: {
     remaining: limit === null ? null : Decimal.max(limit.minus(used), 0),
     status: statusFor(pct),
     mode: quota.mode,
-    blocked: quota.mode === 'HARD' && limit !== null && used.greaterThanOrEqualTo(limit),
+    blocked: hardLimitReached(quota, used),
     projected,
     onTrack: limit === null || projected.lessThanOrEqualTo(limit),
     overage: limit === null ? new Decimal(0) : overageUnits(used, limit),

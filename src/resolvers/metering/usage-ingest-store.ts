@@ -7,7 +7,12 @@ import {
 } from '../../billing/aggregation.ts';
 import { Decimal, formatDecimal } from '../../billing/decimal.ts';
 import { type Period, startOfUtcMonth } from '../../billing/period.ts';
-import { type EffectiveQuota, refusedByHardLimit, requestedBy } from '../../billing/quota.ts';
+import {
+  type EffectiveQuota,
+  hardLimitOf,
+  refusedByHardLimit,
+  requestedBy,
+} from '../../billing/quota.ts';
 import type { Threshold } from '../../billing/thresholds.ts';
 import type { Database, Transaction } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
@@ -245,7 +250,7 @@ function groupsOf(terms: OrganizationTerms, events: CheckedUsageEvent[]): Map<st
 }
 
 function isGuarded(quota: EffectiveQuota): boolean {
-  return quota.mode === 'HARD' && quota.limit !== null;
+  return hardLimitOf(quota) !== null;
 }
 
 function eventRow(

@@ -5,6 +5,7 @@ import type { InvoiceLine } from '../../billing/invoice.ts';
 import { type Money, money } from '../../billing/money.ts';
 import { calendarMonthOf } from '../../billing/period.ts';
 import { prorate } from '../../billing/proration.ts';
+import { hardLimitOf, refusedByHardLimit } from '../../billing/quota.ts';
 import type { RequestContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
@@ -130,13 +131,10 @@ async function preview(
   const warnings: string[] = [];
   for (const meter of terms.meters.values()) {
     const value = used.get(meter.meter.key) ?? new Decimal(0);
-    if (
-      meter.quota.mode === 'HARD' &&
-      meter.quota.limit !== null &&
-      value.greaterThan(meter.quota.limit)
-    ) {
+    const hardLimit = hardLimitOf(meter.quota);
+    if (hardLimit && refusedByHardLimit(meter.quota, value)) {
       warnings.push(
-        `${meter.meter.key}: ${formatDecimal(value)} used this period is over the ${to.name} plan's HARD limit of ${formatDecimal(meter.quota.limit)}; it will show EXCEEDED and further usage is refused`,
+        `${meter.meter.key}: ${formatDecimal(value)} used this period is over the ${to.name} plan's HARD limit of ${formatDecimal(hardLimit)}; it will show EXCEEDED and further usage is refused`,
       );
     }
   }
