@@ -4,6 +4,7 @@ import type { UsageEventRow } from '../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
 import { type MeterUsageWire, usageFromWire } from '../live/wire.ts';
 import { recordUsage, recordUsageBatch } from '../resolvers/metering/record-usage.ts';
+import { USAGE_EVENT_FIELDS } from '../resolvers/metering/usage-event-input.ts';
 import type { UsagePoint } from '../resolvers/metering/usage-queries.ts';
 import {
   checkQuotaFor,
@@ -133,17 +134,19 @@ builder.objectType(QuotaExceededError, {
   }),
 });
 
+/** Made from the one definition of a usage event, which REST /v1/usage checks against too. */
 const RecordUsageInput = builder.inputType('RecordUsageInput', {
-  fields: (t) => ({
-    meter: t.string({ required: true }),
-    quantity: t.field({ type: 'Decimal', required: true }),
-    idempotencyKey: t.string({
-      required: true,
-      description: 'Unique per organization; a retry with the same key counts once.',
-    }),
-    occurredAt: t.field({ type: 'DateTime', description: 'Defaults to the time of receipt.' }),
-    metadata: t.field({ type: 'JSON' }),
-  }),
+  fields: (t) =>
+    Object.fromEntries(
+      Object.entries(USAGE_EVENT_FIELDS).map(([name, field]) => [
+        name,
+        t.field({
+          type: field.scalar,
+          required: field.required,
+          ...(field.description ? { description: field.description } : {}),
+        }),
+      ]),
+    ),
 });
 
 const RecordUsageSuccess = builder

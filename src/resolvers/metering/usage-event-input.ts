@@ -4,27 +4,55 @@ import { calendarMonthOf, type Period } from '../../billing/period.ts';
 import { ValidationError } from '../../errors.ts';
 import { parseInput } from '../../validation.ts';
 
-/** One usage event as producers send it (GraphQL RecordUsageInput, REST /v1/usage). */
+/**
+ * One usage event as producers send it, defined once: each field's GraphQL scalar (the schema
+ * builds RecordUsageInput from this table) and its check (the zod schema below, which GraphQL
+ * and REST /v1/usage both apply).
+ */
+export const USAGE_EVENT_FIELDS = {
+  meter: {
+    scalar: 'String',
+    required: true,
+    description: null,
+    check: z.string().trim().min(1, 'must not be empty').max(64),
+  },
+  quantity: {
+    scalar: 'Decimal',
+    required: true,
+    description: null,
+    // Decimal text; a JSON number only when it is a safe integer (a fraction has been a float).
+    check: z.union([
+      z.string().max(64),
+      z
+        .number()
+        .refine(Number.isSafeInteger, 'must be a string such as "12.5" unless it is a whole number')
+        .transform(String),
+    ]),
+  },
+  idempotencyKey: {
+    scalar: 'String',
+    required: true,
+    description: 'Unique per organization; a retry with the same key counts once.',
+    check: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  },
+  occurredAt: {
+    scalar: 'DateTime',
+    required: false,
+    description: 'Defaults to the time of receipt.',
+    check: z
+      .union([z.date(), z.iso.datetime({ offset: true }).transform((text) => new Date(text))])
+      .nullish(),
+  },
+  metadata: { scalar: 'JSON', required: false, description: null, check: z.unknown().optional() },
+} as const;
+
 const usageEventInput = z.object({
-  meter: z.string().trim().min(1, 'must not be empty').max(64),
-  // Decimal text; a JSON number only when it is a safe integer (a fraction has been a float).
-  quantity: z.union([
-    z.string().max(64),
-    z
-      .number()
-      .refine(Number.isSafeInteger, 'must be a string such as "12.5" unless it is a whole number')
-      .transform(String),
-  ]),
-  idempotencyKey: z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(255, 'must be at most 255 characters'),
-  occurredAt: z
-    .union([z.date(), z.iso.datetime({ offset: true }).transform((text) => new Date(text))])
-    .nullish(),
-  metadata: z.unknown().optional(),
-});
+  meter: USAGE_EVENT_FIELDS.meter.check,
+  quantity: USAGE_EVENT_FIELDS.quantity.check,
+  idempotencyKey: USAGE_EVENT_FIELDS.idempotencyKey.check,
+  occurredAt: USAGE_EVENT_FIELDS.occurredAt.check,
+  metadata: USAGE_EVENT_FIELDS.metadata.check,
+} satisfies { [K in keyof typeof USAGE_EVENT_FIELDS]: (typeof USAGE_EVENT_FIELDS)[K]['check'] });
 
 const USAGE_LIMITS = {
   /** Serialized size of an event's metadata. */
