@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import type { Services } from './context.ts';
@@ -62,72 +63,17 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
         bootstrapAdminKey: config.auth.bootstrapAdminKey,
       });
       log.info({ driver: database.driver, catalogSeeded: seeded.catalogSeeded }, 'database ready');
-
-      const { db } = database;
       shared = await createServices(database, config, {
         log,
         ...(options.now ? { now: options.now } : {}),
       });
-      const { services } = shared;
-      if (config.jobs.enabled) await shared.jobs.work({ services, log });
-      if (services.stripe) {
-        // Plans → Stripe products and prices. Stripe being down must not keep the server down:
-        // provisioning and checkout make a missing price when they need it.
-        await syncCatalog(services, log).catch((error: unknown) =>
-          log.error({ err: error }, 'Stripe catalog sync failed at start; it runs again on demand'),
-        );
-      }
-      const yoga = createGraphQLHandler({ services, log });
-      const httpServer = createHttpServer({
-        yoga,
-        log,
-        maxBodyBytes: config.server.maxBodyBytes,
-        routes: [
-          { method: 'GET', path: '/healthz', handle: healthz },
-          { method: 'GET', path: '/readyz', handle: readyz(db, log) },
-          { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
-          { method: 'POST', path: '/webhooks/stripe', handle: stripeWebhookRoute(services) },
-          dashboardRoute(config.server.dashboardDir),
-        ],
-      });
-      const ws = attachGraphQLWebSocket({
-        httpServer,
-        yoga,
-        authenticate: services.authenticate,
-        live: services.live,
-        log,
-        maxPayloadBytes: config.server.maxBodyBytes,
-      });
-
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(config.server.port, config.server.host, () => resolve());
-      });
-      const { port } = httpServer.address() as AddressInfo;
-      const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-      log.info({ url: `${url}${GRAPHQL_PATH}` }, 'listening');
-
-      stopServing = async () => {
-        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        await ws.close();
-        // Keep-alive connections become idle as their last request finishes: close them then.
-        const drain = setInterval(() => httpServer.closeIdleConnections(), 50);
-        httpServer.closeIdleConnections();
-        const timeout = setTimeout(() => {
-          log.warn('shutdown timeout: closing the remaining connections');
-          httpServer.closeAllConnections();
-        }, config.server.shutdownTimeoutMs);
-        await closed;
-        clearInterval(drain);
-        clearTimeout(timeout);
-        await yoga.dispose();
-      };
-
+      await startBackground(shared, config, log);
+      const serving = await serve(shared.services, database, config, log);
+      stopServing = serving.stop;
       return {
-        url,
-        graphqlUrl: `${url}${GRAPHQL_PATH}`,
-        port,
+        url: serving.url,
+        graphqlUrl: `${serving.url}${GRAPHQL_PATH}`,
+        port: serving.port,
         ...(seeded.generatedAdminKey ? { generatedAdminKey: seeded.generatedAdminKey } : {}),
       };
     },
@@ -141,4 +87,86 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
       log.info('stopped');
     },
   };
+}
+
+/** The job workers (JOBS_ENABLED), and the Stripe catalog in sync. */
+async function startBackground(
+  shared: Awaited<ReturnType<typeof createServices>>,
+  config: Readonly<Config>,
+  log: Logger,
+): Promise<void> {
+  const { services } = shared;
+  if (config.jobs.enabled) await shared.jobs.work({ services, log });
+  if (!services.stripe) return;
+  // Plans → Stripe products and prices. Stripe being down must not keep the server down:
+  // provisioning and checkout make a missing price when they need it.
+  await syncCatalog(services, log).catch((error: unknown) =>
+    log.error({ err: error }, 'Stripe catalog sync failed at start; it runs again on demand'),
+  );
+}
+
+/** GraphQL over HTTP and WebSocket and the REST sidecar, listening on one port. */
+async function serve(
+  services: Services,
+  database: DatabaseHandle,
+  config: Readonly<Config>,
+  log: Logger,
+) {
+  const yoga = createGraphQLHandler({ services, log });
+  const httpServer = createHttpServer({
+    yoga,
+    log,
+    maxBodyBytes: config.server.maxBodyBytes,
+    routes: [
+      { method: 'GET', path: '/healthz', handle: healthz },
+      { method: 'GET', path: '/readyz', handle: readyz(database.db, log) },
+      { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
+      { method: 'POST', path: '/webhooks/stripe', handle: stripeWebhookRoute(services) },
+      dashboardRoute(config.server.dashboardDir),
+    ],
+  });
+  const ws = attachGraphQLWebSocket({
+    httpServer,
+    yoga,
+    authenticate: services.authenticate,
+    live: services.live,
+    log,
+    maxPayloadBytes: config.server.maxBodyBytes,
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url: `${url}${GRAPHQL_PATH}` }, 'listening');
+  const stop = async () => {
+    await drain(httpServer, config.server.shutdownTimeoutMs, log, () => ws.close());
+    await yoga.dispose();
+  };
+  return { url, port, stop };
+}
+
+/**
+ * Stops accepting, closes the sockets, lets in-flight requests finish and closes each
+ * keep-alive connection as it becomes idle; what is left after `timeoutMs` is cut.
+ */
+async function drain(
+  httpServer: Server,
+  timeoutMs: number,
+  log: Logger,
+  closeSockets: () => Promise<void>,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  await closeSockets();
+  const idle = setInterval(() => httpServer.closeIdleConnections(), 50);
+  httpServer.closeIdleConnections();
+  const timeout = setTimeout(() => {
+    log.warn('shutdown timeout: closing the remaining connections');
+    httpServer.closeAllConnections();
+  }, timeoutMs);
+  await closed;
+  clearInterval(idle);
+  clearTimeout(timeout);
 }

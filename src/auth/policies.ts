@@ -9,7 +9,7 @@ type MemberRole = Exclude<Role, 'ADMIN'>;
  * both ask these policies. ADMIN keys belong to no organization; a field says on its own where
  * ADMIN may act too.
  */
-export const POLICIES = {
+const POLICIES = {
   /** See the organization itself. */
   viewOrganization: ['OWNER', 'VIEWER', 'INGEST'],
   /** Read usage and quotas: usage, checkQuota, usageHistory. */

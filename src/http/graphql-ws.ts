@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
-import { CloseCode, type OperationResult } from 'graphql-ws';
+import { CloseCode, type OperationResult, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/bearer.ts';
@@ -35,16 +35,10 @@ export function attachGraphQLWebSocket(deps: {
     wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
   });
 
-  const principals = new WeakMap<object, Principal>();
-  /** Open sockets by API key, so that revoking a key ends its sockets. */
-  const socketsByKey = new Map<string, Set<WebSocket>>();
+  const sockets = new KeySockets();
   const revocations = deps.live.stream('key:revoked', undefined);
   void (async () => {
-    for await (const { keyId } of revocations) {
-      for (const socket of socketsByKey.get(keyId) ?? []) {
-        socket.close(CloseCode.Forbidden, 'Forbidden: the API key was revoked');
-      }
-    }
+    for await (const { keyId } of revocations) sockets.closeKey(keyId);
   })().catch((error) => log.error({ err: error }, 'key revocation listener failed'));
 
   const disposable = useServer<Record<string, unknown>>(
@@ -60,45 +54,14 @@ export function attachGraphQLWebSocket(deps: {
           );
           return false;
         }
-        principals.set(ctx.extra.socket, result.principal);
-        const sockets = socketsByKey.get(result.principal.keyId) ?? new Set();
-        sockets.add(ctx.extra.socket);
-        socketsByKey.set(result.principal.keyId, sockets);
+        sockets.add(ctx.extra.socket, result.principal);
         return true;
       },
-      onClose: (ctx) => {
-        const principal = principals.get(ctx.extra.socket);
-        if (!principal) return;
-        const sockets = socketsByKey.get(principal.keyId);
-        sockets?.delete(ctx.extra.socket);
-        if (sockets?.size === 0) socketsByKey.delete(principal.keyId);
-      },
+      onClose: (ctx) => sockets.remove(ctx.extra.socket),
       onSubscribe: async (ctx, _id, payload) => {
-        const principal = principals.get(ctx.extra.socket);
+        const principal = sockets.principalOf(ctx.extra.socket);
         if (!principal) return [new GraphQLError('Unauthorized')];
-        const requestId = randomUUID();
-        const enveloped = yoga.getEnveloped({
-          principal,
-          requestId,
-          log: log.child({ requestId, transport: 'graphql-ws' }),
-          params: payload,
-        });
-        let document: ExecutionArgs['document'];
-        try {
-          document = enveloped.parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
-        }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
-        return {
-          schema: enveloped.schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: await enveloped.contextFactory(),
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
+        return operationFor(yoga, log, principal, payload);
       },
     },
     wsServer,
@@ -111,6 +74,69 @@ export function attachGraphQLWebSocket(deps: {
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();
     },
+  };
+}
+
+/** The open sockets and whose key each was opened with, so that revoking a key ends them. */
+class KeySockets {
+  readonly #principals = new WeakMap<WebSocket, Principal>();
+  readonly #byKey = new Map<string, Set<WebSocket>>();
+
+  add(socket: WebSocket, principal: Principal): void {
+    this.#principals.set(socket, principal);
+    const sockets = this.#byKey.get(principal.keyId) ?? new Set();
+    sockets.add(socket);
+    this.#byKey.set(principal.keyId, sockets);
+  }
+
+  principalOf(socket: WebSocket): Principal | undefined {
+    return this.#principals.get(socket);
+  }
+
+  remove(socket: WebSocket): void {
+    const principal = this.#principals.get(socket);
+    if (!principal) return;
+    const sockets = this.#byKey.get(principal.keyId);
+    sockets?.delete(socket);
+    if (sockets?.size === 0) this.#byKey.delete(principal.keyId);
+  }
+
+  closeKey(keyId: string): void {
+    for (const socket of this.#byKey.get(keyId) ?? []) {
+      socket.close(CloseCode.Forbidden, 'Forbidden: the API key was revoked');
+    }
+  }
+}
+
+/** One operation of a socket, parsed, validated and given its context by Yoga's envelop. */
+async function operationFor(
+  yoga: GraphQLHandler,
+  log: Logger,
+  principal: Principal,
+  payload: SubscribePayload,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  const requestId = randomUUID();
+  const enveloped = yoga.getEnveloped({
+    principal,
+    requestId,
+    log: log.child({ requestId, transport: 'graphql-ws' }),
+    params: payload,
+  });
+  let document: ExecutionArgs['document'];
+  try {
+    document = enveloped.parse(payload.query);
+  } catch (error) {
+    return [error instanceof GraphQLError ? error : new GraphQLError('Syntax error')];
+  }
+  const errors = enveloped.validate(enveloped.schema, document);
+  if (errors.length > 0) return errors;
+  return {
+    schema: enveloped.schema,
+    document,
+    operationName: payload.operationName,
+    variableValues: payload.variables,
+    contextValue: await enveloped.contextFactory(),
+    rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
   };
 }
 

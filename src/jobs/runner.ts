@@ -27,19 +27,7 @@ export async function startJobQueue(options: {
 }): Promise<JobQueue> {
   const JOBS = options.jobs;
   const log = options.log.child({ component: 'jobs' });
-  const boss =
-    options.store.kind === 'pglite'
-      ? new PgBoss({
-          db: fromPglite(options.store.client),
-          backend: 'pglite',
-          schema: options.schema,
-        })
-      : new PgBoss({
-          connectionString: options.store.url,
-          max: 4,
-          application_name: 'billing-jobs',
-          schema: options.schema,
-        });
+  const boss = createBoss(options.store, options.schema);
   boss.on('error', (error) => log.error({ err: error }, 'job queue error'));
   await boss.start();
   for (const job of JOBS) {
@@ -77,34 +65,7 @@ export async function startJobQueue(options: {
             burstWhenBatchFull: true,
             perJobResults: true,
           },
-          async (batch) => {
-            const results: JobResult[] = [];
-            // One at a time, in the order queued: a failure retries its own job only.
-            for (const raw of batch) {
-              const jobLog = deps.log.child({
-                job: job.name,
-                jobId: raw.id,
-                attempt: raw.retryCount,
-              });
-              try {
-                const payload = job.payload.parse(raw.data);
-                const output = await job.handle(payload, {
-                  ...deps,
-                  log: jobLog,
-                  attempt: raw.retryCount,
-                });
-                results.push({ id: raw.id, status: 'completed', output: asOutput(output) });
-              } catch (error) {
-                jobLog.warn({ err: error }, 'job failed');
-                results.push({
-                  id: raw.id,
-                  status: 'failed',
-                  output: { message: (error as Error).message },
-                });
-              }
-            }
-            return results;
-          },
+          (batch) => runBatch(job, deps, batch),
         );
       }
       log.info({ jobs: JOBS.map((j) => j.name) }, 'job workers started');
@@ -116,6 +77,39 @@ export async function startJobQueue(options: {
 }
 
 const BATCH_SIZE = 10;
+
+/** The embedded PGlite through pg-boss' adapter, or the Postgres server through a small pool. */
+function createBoss(store: JobStore, schema: string): PgBoss {
+  return store.kind === 'pglite'
+    ? new PgBoss({ db: fromPglite(store.client), backend: 'pglite', schema })
+    : new PgBoss({
+        connectionString: store.url,
+        max: 4,
+        application_name: 'billing-jobs',
+        schema,
+      });
+}
+
+/** One at a time, in the order queued: a failure retries its own job only. */
+async function runBatch(
+  job: AnyJob,
+  deps: JobDeps,
+  batch: { id: string; data: unknown; retryCount: number }[],
+): Promise<JobResult[]> {
+  const results: JobResult[] = [];
+  for (const raw of batch) {
+    const jobLog = deps.log.child({ job: job.name, jobId: raw.id, attempt: raw.retryCount });
+    try {
+      const payload = job.payload.parse(raw.data);
+      const output = await job.handle(payload, { ...deps, log: jobLog, attempt: raw.retryCount });
+      results.push({ id: raw.id, status: 'completed', output: asOutput(output) });
+    } catch (error) {
+      jobLog.warn({ err: error }, 'job failed');
+      results.push({ id: raw.id, status: 'failed', output: { message: (error as Error).message } });
+    }
+  }
+  return results;
+}
 
 /** pg-boss stores a job's output as JSON: only objects are kept. */
 function asOutput(output: unknown): object | undefined {

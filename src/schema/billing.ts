@@ -124,8 +124,8 @@ builder.queryField('previewPlanChange', (t) =>
   }),
 );
 
-builder.mutationFields((t) => ({
-  changePlan: t.field({
+builder.mutationField('changePlan', (t) =>
+  t.field({
     type: ChangePlanSuccess,
     description:
       'IMMEDIATELY (upgrades): prorated now. PERIOD_END (downgrades): pending until the renewal.',
@@ -147,7 +147,10 @@ builder.mutationFields((t) => ({
         parseInput(planChangeInput, { ...args, timing: args.timing ?? 'IMMEDIATELY' }),
       ),
   }),
-  cancelSubscription: t.field({
+);
+
+builder.mutationField('cancelSubscription', (t) =>
+  t.field({
     type: SubscriptionSuccess,
     description:
       'At the end of the period (default; resumable until then), or at once (back to the free plan).',
@@ -166,7 +169,10 @@ builder.mutationFields((t) => ({
       ),
     }),
   }),
-  resumeSubscription: t.field({
+);
+
+builder.mutationField('resumeSubscription', (t) =>
+  t.field({
     type: SubscriptionSuccess,
     authScopes: owners,
     errors: {
@@ -179,7 +185,10 @@ builder.mutationFields((t) => ({
       subscription: await resumeSubscription(ctx, scopedOrganization(ctx, args.organizationId)),
     }),
   }),
-  createCheckoutSession: t.field({
+);
+
+builder.mutationField('createCheckoutSession', (t) =>
+  t.field({
     type: CheckoutSessionSuccess,
     description: "Self-serve sign-up through Stripe Checkout, with the plan's trial days.",
     authScopes: owners,
@@ -202,7 +211,10 @@ builder.mutationFields((t) => ({
       ),
     }),
   }),
-  createPortalSession: t.field({
+);
+
+builder.mutationField('createPortalSession', (t) =>
+  t.field({
     type: PortalSessionSuccess,
     authScopes: owners,
     errors: {
@@ -226,4 +238,4 @@ builder.mutationFields((t) => ({
       };
     },
   }),
-}));
+);

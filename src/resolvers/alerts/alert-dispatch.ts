@@ -1,5 +1,6 @@
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { RequestContext, Services } from '../../context.ts';
+import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import {
   emailOutbox,
@@ -51,72 +52,7 @@ async function dispatchAlerts(
   alertIds: readonly string[],
 ): Promise<void> {
   for (const alertId of alertIds) {
-    const queued = await services.db.transaction(async (tx) => {
-      const [alert] = await tx
-        .select()
-        .from(thresholdAlerts)
-        .where(and(eq(thresholdAlerts.id, alertId), isNull(thresholdAlerts.dispatchedAt)))
-        .for('update', { skipLocked: true });
-      if (!alert) return null;
-      const [organization] = await tx
-        .select()
-        .from(organizations)
-        .where(eq(organizations.id, alert.organizationId));
-      const [meter] = await tx.select().from(meters).where(eq(meters.key, alert.meterKey));
-      const facts = alertFacts(alert);
-      const endpoints = await tx
-        .select({ id: webhookEndpoints.id })
-        .from(webhookEndpoints)
-        .where(
-          and(
-            eq(webhookEndpoints.organizationId, alert.organizationId),
-            isNull(webhookEndpoints.deletedAt),
-          ),
-        );
-      const deliveries = endpoints.length
-        ? await tx
-            .insert(webhookDeliveries)
-            .values(
-              endpoints.map((endpoint) => ({
-                id: newId('whd'),
-                organizationId: alert.organizationId,
-                endpointId: endpoint.id,
-                alertId: alert.id,
-                event: ALERT_EVENT,
-                payload: { alert: facts },
-              })),
-            )
-            .onConflictDoNothing()
-            .returning({ id: webhookDeliveries.id })
-        : [];
-      let email: { id: string; status: string; recipient: string; subject: string } | undefined;
-      if (organization?.billingEmail) {
-        const content = alertEmail(facts, organization.name, meter?.unit ?? 'units');
-        [email] = await tx
-          .insert(emailOutbox)
-          .values({
-            id: newId('eml'),
-            organizationId: alert.organizationId,
-            alertId: alert.id,
-            recipient: organization.billingEmail,
-            subject: content.subject,
-            body: content.body,
-            status: services.config.alerts.smtpUrl ? 'PENDING' : 'STORED',
-          })
-          .onConflictDoNothing()
-          .returning({
-            id: emailOutbox.id,
-            status: emailOutbox.status,
-            recipient: emailOutbox.recipient,
-            subject: emailOutbox.subject,
-          });
-      }
-      await tx
-        .update(thresholdAlerts)
-        .set({ dispatchedAt: services.now() })
-        .where(eq(thresholdAlerts.id, alert.id));
-      return { deliveries, email };
-    });
+    const queued = await services.db.transaction((tx) => recordDeliveries(tx, services, alertId));
     if (!queued) continue;
     for (const delivery of queued.deliveries)
       await services.jobs.send('webhook-delivery', { deliveryId: delivery.id });
@@ -130,6 +66,91 @@ async function dispatchAlerts(
       );
     }
   }
+}
+
+/** The deliveries of one undispatched alert, written with its dispatchedAt; null if none is due. */
+async function recordDeliveries(tx: Executor, services: DispatchServices, alertId: string) {
+  const [alert] = await tx
+    .select()
+    .from(thresholdAlerts)
+    .where(and(eq(thresholdAlerts.id, alertId), isNull(thresholdAlerts.dispatchedAt)))
+    .for('update', { skipLocked: true });
+  if (!alert) return null;
+  const facts = alertFacts(alert);
+  const deliveries = await recordWebhookDeliveries(tx, alert, facts);
+  const email = await recordAlertEmail(tx, services, alert, facts);
+  await tx
+    .update(thresholdAlerts)
+    .set({ dispatchedAt: services.now() })
+    .where(eq(thresholdAlerts.id, alert.id));
+  return { deliveries, email };
+}
+
+/** One delivery per live webhook endpoint of the alert's organization. */
+async function recordWebhookDeliveries(
+  tx: Executor,
+  alert: ThresholdAlertRow,
+  facts: ReturnType<typeof alertFacts>,
+) {
+  const endpoints = await tx
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(
+      and(
+        eq(webhookEndpoints.organizationId, alert.organizationId),
+        isNull(webhookEndpoints.deletedAt),
+      ),
+    );
+  if (endpoints.length === 0) return [];
+  return tx
+    .insert(webhookDeliveries)
+    .values(
+      endpoints.map((endpoint) => ({
+        id: newId('whd'),
+        organizationId: alert.organizationId,
+        endpointId: endpoint.id,
+        alertId: alert.id,
+        event: ALERT_EVENT,
+        payload: { alert: facts },
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ id: webhookDeliveries.id });
+}
+
+/** The alert's e-mail to the organization's billing address, if it has one. */
+async function recordAlertEmail(
+  tx: Executor,
+  services: DispatchServices,
+  alert: ThresholdAlertRow,
+  facts: ReturnType<typeof alertFacts>,
+) {
+  const [organization] = await tx
+    .select()
+    .from(organizations)
+    .where(eq(organizations.id, alert.organizationId));
+  if (!organization?.billingEmail) return undefined;
+  const [meter] = await tx.select().from(meters).where(eq(meters.key, alert.meterKey));
+  const content = alertEmail(facts, organization.name, meter?.unit ?? 'units');
+  const [email] = await tx
+    .insert(emailOutbox)
+    .values({
+      id: newId('eml'),
+      organizationId: alert.organizationId,
+      alertId: alert.id,
+      recipient: organization.billingEmail,
+      subject: content.subject,
+      body: content.body,
+      status: services.config.alerts.smtpUrl ? 'PENDING' : 'STORED',
+    })
+    .onConflictDoNothing()
+    .returning({
+      id: emailOutbox.id,
+      status: emailOutbox.status,
+      recipient: emailOutbox.recipient,
+      subject: emailOutbox.subject,
+    });
+  return email;
 }
 
 /**

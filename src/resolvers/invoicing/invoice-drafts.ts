@@ -6,16 +6,20 @@ import { effectiveQuota } from '../../billing/quota.ts';
 import type { Executor } from '../../db/client.ts';
 import {
   billingSubscriptions,
+  type MeterRow,
   meters,
   type PlanQuotaRow,
   type PlanRow,
+  type ProrationItemRow,
   planQuotas,
   plans,
   prorationItems,
+  type QuotaOverrideRow,
   quotaOverrides,
   usageTotals,
 } from '../../db/schema.ts';
-import { loadPlanTimelines } from './plan-timeline-store.ts';
+import { groupBy } from '../shared/batch-loading.ts';
+import { loadPlanTimelines, type PlanTimeline } from './plan-timeline-store.ts';
 
 /** An organization's invoice for a month, computed and not yet stored. */
 export interface InvoiceDraft {
@@ -73,7 +77,31 @@ export async function draftInvoices(
   const drafts = new Map<string, InvoiceDraft>();
   if (organizationIds.length === 0) return drafts;
   const ids = [...organizationIds];
-  const pricedAt = options.pricedAt ?? new Date(month.end.getTime() - 1);
+  const facts = await loadMonthFacts(db, ids, month);
+  const plansOf = plansInForce(ids, facts, month, options);
+  const catalog = await loadPlans(db, [
+    ...new Set([...plansOf.values()].flatMap((p) => [p.base, p.usage])),
+  ]);
+  for (const [organizationId, planIds] of plansOf) {
+    drafts.set(
+      organizationId,
+      draftOne({ organizationId, month, options, facts, catalog, planIds }),
+    );
+  }
+  return drafts;
+}
+
+/** What the month holds for each organization, read in six queries whatever their number. */
+interface MonthFacts {
+  timelines: Map<string, PlanTimeline>;
+  trialEndOf: Map<string, Date | null>;
+  usedOf: Map<string, { meterKey: string; value: string }[]>;
+  prorationsOf: Map<string, ProrationItemRow[]>;
+  overridesOf: Map<string, QuotaOverrideRow[]>;
+  meters: MeterRow[];
+}
+
+async function loadMonthFacts(db: Executor, ids: string[], month: Period): Promise<MonthFacts> {
   const [timelines, subscriptions, totals, prorations, overrides, meterRows] = await Promise.all([
     loadPlanTimelines(db, ids, month.end),
     db
@@ -107,94 +135,124 @@ export async function draftInvoices(
     db.select().from(quotaOverrides).where(inArray(quotaOverrides.organizationId, ids)),
     db.select().from(meters).orderBy(meters.key),
   ]);
+  return {
+    timelines,
+    trialEndOf: new Map(subscriptions.map((s) => [s.organizationId, s.trialEnd])),
+    usedOf: groupBy(totals, (t) => t.organizationId),
+    prorationsOf: groupBy(prorations, (p) => p.organizationId),
+    overridesOf: groupBy(overrides, (o) => o.organizationId),
+    meters: meterRows,
+  };
+}
 
-  const planFor = new Map<string, { base: string; usage: string }>();
+/** Per organization with a plan in the month: the plan of its base and the plan of its usage. */
+function plansInForce(
+  ids: string[],
+  facts: MonthFacts,
+  month: Period,
+  options: DraftOptions,
+): Map<string, { base: string; usage: string }> {
+  const pricedAt = options.pricedAt ?? new Date(month.end.getTime() - 1);
+  const plansOf = new Map<string, { base: string; usage: string }>();
   for (const id of ids) {
-    const timeline = timelines.get(id);
+    const timeline = facts.timelines.get(id);
     if (!timeline) continue;
     const base = timeline.planAt(maxDate(month.start, timeline.startedAt));
     const change = options.asIfChanged?.organizationId === id ? options.asIfChanged : null;
     const usage = change ? change.planId : timeline.planAt(pricedAt);
-    if (base && usage) planFor.set(id, { base, usage });
+    if (base && usage) plansOf.set(id, { base, usage });
   }
-  const planIds = [...new Set([...planFor.values()].flatMap((p) => [p.base, p.usage]))];
+  return plansOf;
+}
+
+interface PlanCatalog {
+  planById: Map<string, PlanRow>;
+  quotasByPlan: Map<string, PlanQuotaRow[]>;
+}
+
+async function loadPlans(db: Executor, planIds: string[]): Promise<PlanCatalog> {
   const [planRows, quotaRows] = planIds.length
     ? await Promise.all([
         db.select().from(plans).where(inArray(plans.id, planIds)),
         db.select().from(planQuotas).where(inArray(planQuotas.planId, planIds)),
       ])
     : [[], []];
-  const planById = new Map(planRows.map((p) => [p.id, p]));
-  const quotasByPlan = groupBy(quotaRows, (q) => q.planId);
-  const trialEndOf = new Map(subscriptions.map((s) => [s.organizationId, s.trialEnd]));
-  const usedOf = groupBy(totals, (t) => t.organizationId);
-  const prorationsOf = groupBy(prorations, (p) => p.organizationId);
-  const overridesOf = groupBy(overrides, (o) => o.organizationId);
-
-  for (const [organizationId, planIdsOf] of planFor) {
-    const basePlan = planById.get(planIdsOf.base) as PlanRow;
-    const usagePlan = planById.get(planIdsOf.usage) as PlanRow;
-    const startedAt = timelines.get(organizationId)?.startedAt as Date;
-    const period = { start: maxDate(month.start, startedAt), end: month.end };
-    // Days in trial bill no base: the base runs from the end of the trial.
-    const trialEnd = trialEndOf.get(organizationId);
-    const baseStart =
-      trialEnd && trialEnd > period.start ? minDate(trialEnd, month.end) : period.start;
-    const quotas = new Map(
-      (quotasByPlan.get(usagePlan.id) ?? []).map((q: PlanQuotaRow) => [q.meterKey, q]),
-    );
-    const ownOverrides = new Map(
-      (overridesOf.get(organizationId) ?? []).map((o) => [o.meterKey, o]),
-    );
-    const used = new Map(
-      (usedOf.get(organizationId) ?? []).map((t) => [t.meterKey, new Decimal(t.value)]),
-    );
-    const taken = prorationsOf.get(organizationId) ?? [];
-    const computed = computeInvoice({
-      currency: basePlan.currency,
-      plan: basePlan,
-      period: { start: baseStart, end: month.end },
-      month,
-      meters: meterRows.map((meter) => ({
-        key: meter.key,
-        unit: meter.unit,
-        aggregation: meter.aggregation,
-        used: used.get(meter.key) ?? new Decimal(0),
-        quota: effectiveQuota(quotas.get(meter.key) ?? null, ownOverrides.get(meter.key) ?? null),
-      })),
-      adjustments: [
-        ...taken.map((p) => ({
-          kind: 'PRORATION' as const,
-          description: p.description,
-          amount: p.amount,
-        })),
-        ...(options.asIfChanged?.organizationId === organizationId
-          ? options.asIfChanged.prorations
-          : []),
-      ],
-      subscriptionBilledByStripe: options.billedByStripe,
-    });
-    drafts.set(organizationId, {
-      organizationId,
-      month,
-      period,
-      currency: basePlan.currency,
-      computed,
-      prorationItemIds: taken.map((p) => p.id),
-    });
-  }
-  return drafts;
+  return {
+    planById: new Map(planRows.map((p) => [p.id, p])),
+    quotasByPlan: groupBy(quotaRows, (q) => q.planId),
+  };
 }
 
-function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const k = key(row);
-    const list = groups.get(k);
-    if (list) list.push(row);
-    else groups.set(k, [row]);
-  }
-  return groups;
+/** One organization's draft, from what was loaded for all of them. */
+function draftOne(input: {
+  organizationId: string;
+  month: Period;
+  options: DraftOptions;
+  facts: MonthFacts;
+  catalog: PlanCatalog;
+  planIds: { base: string; usage: string };
+}): InvoiceDraft {
+  const { organizationId, month, options, facts, catalog } = input;
+  const basePlan = catalog.planById.get(input.planIds.base) as PlanRow;
+  const usagePlan = catalog.planById.get(input.planIds.usage) as PlanRow;
+  const startedAt = facts.timelines.get(organizationId)?.startedAt as Date;
+  const period = { start: maxDate(month.start, startedAt), end: month.end };
+  // Days in trial bill no base: the base runs from the end of the trial.
+  const trialEnd = facts.trialEndOf.get(organizationId);
+  const baseStart =
+    trialEnd && trialEnd > period.start ? minDate(trialEnd, month.end) : period.start;
+  const taken = facts.prorationsOf.get(organizationId) ?? [];
+  const computed = computeInvoice({
+    currency: basePlan.currency,
+    plan: basePlan,
+    period: { start: baseStart, end: month.end },
+    month,
+    meters: meteredUsage(facts, catalog, organizationId, usagePlan),
+    adjustments: [
+      ...taken.map((p) => ({
+        kind: 'PRORATION' as const,
+        description: p.description,
+        amount: p.amount,
+      })),
+      ...(options.asIfChanged?.organizationId === organizationId
+        ? options.asIfChanged.prorations
+        : []),
+    ],
+    subscriptionBilledByStripe: options.billedByStripe,
+  });
+  return {
+    organizationId,
+    month,
+    period,
+    currency: basePlan.currency,
+    computed,
+    prorationItemIds: taken.map((p) => p.id),
+  };
+}
+
+/** Each meter's usage of the month under the usage plan's quotas and the organization's overrides. */
+function meteredUsage(
+  facts: MonthFacts,
+  catalog: PlanCatalog,
+  organizationId: string,
+  usagePlan: PlanRow,
+): InvoiceInput['meters'] {
+  const quotas = new Map(
+    (catalog.quotasByPlan.get(usagePlan.id) ?? []).map((q) => [q.meterKey, q]),
+  );
+  const overrides = new Map(
+    (facts.overridesOf.get(organizationId) ?? []).map((o) => [o.meterKey, o]),
+  );
+  const used = new Map(
+    (facts.usedOf.get(organizationId) ?? []).map((t) => [t.meterKey, new Decimal(t.value)]),
+  );
+  return facts.meters.map((meter) => ({
+    key: meter.key,
+    unit: meter.unit,
+    aggregation: meter.aggregation,
+    used: used.get(meter.key) ?? new Decimal(0),
+    quota: effectiveQuota(quotas.get(meter.key) ?? null, overrides.get(meter.key) ?? null),
+  }));
 }
 
 const maxDate = (a: Date, b: Date) => (a > b ? a : b);

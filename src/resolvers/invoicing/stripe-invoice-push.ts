@@ -2,6 +2,7 @@ import { and, asc, eq, ne } from 'drizzle-orm';
 import type { BackgroundServices } from '../../context.ts';
 import { type InvoiceRow, invoiceLineItems, invoices, organizations } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
+import type { StripeInvoicing } from '../../stripe/invoicing.ts';
 import { applyStripeInvoice } from './stripe-invoice-sync.ts';
 
 type PushServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
@@ -28,28 +29,62 @@ export async function pushInvoice(
   if (!customerId) {
     throw new Error(`organization ${invoice.organizationId} has no Stripe customer yet`);
   }
-  const resumed = invoice.stripePushStartedAt !== null;
-  let stripeInvoiceId = invoice.stripeInvoiceId;
-  if (!stripeInvoiceId) {
-    if (!resumed) {
-      await services.db
-        .update(invoices)
-        .set({ stripePushStartedAt: services.now() })
-        .where(eq(invoices.id, invoice.id));
-    }
-    const draft =
-      (resumed ? await stripe.findDraft(customerId, invoice.id) : null) ??
-      (await stripe.createDraft({
-        invoiceId: invoice.id,
-        organizationId: invoice.organizationId,
-        customerId,
-        currency: invoice.currency,
-        description: `Billing period ${invoice.periodStart.toISOString().slice(0, 10)} to ${invoice.periodEnd.toISOString().slice(0, 10)} (${invoice.id})`,
-      }));
-    stripeInvoiceId = draft.id;
-    await services.db.update(invoices).set({ stripeInvoiceId }).where(eq(invoices.id, invoice.id));
-  }
+  const push: Push = {
+    services,
+    stripe,
+    invoice,
+    customerId,
+    resumed: invoice.stripePushStartedAt !== null,
+  };
+  const stripeInvoiceId = await ensureDraft(push);
+  await addMissingItems(push, stripeInvoiceId);
+  const observedAt = services.now();
+  const current = push.resumed ? await stripe.retrieve(stripeInvoiceId) : null;
+  const finalized =
+    current && current.status !== 'draft'
+      ? current
+      : await stripe.finalize(stripeInvoiceId, invoice.id);
+  await applyStripeInvoice(services, log, finalized, observedAt);
+}
 
+/** One push in progress; `resumed` when an earlier attempt had begun it. */
+interface Push {
+  services: PushServices;
+  stripe: StripeInvoicing;
+  invoice: InvoiceRow;
+  customerId: string;
+  resumed: boolean;
+}
+
+/** The Stripe draft of the invoice: made (or, when resumed, found) and remembered. */
+async function ensureDraft(push: Push): Promise<string> {
+  const { services, stripe, invoice } = push;
+  if (invoice.stripeInvoiceId) return invoice.stripeInvoiceId;
+  if (!push.resumed) {
+    await services.db
+      .update(invoices)
+      .set({ stripePushStartedAt: services.now() })
+      .where(eq(invoices.id, invoice.id));
+  }
+  const draft =
+    (push.resumed ? await stripe.findDraft(push.customerId, invoice.id) : null) ??
+    (await stripe.createDraft({
+      invoiceId: invoice.id,
+      organizationId: invoice.organizationId,
+      customerId: push.customerId,
+      currency: invoice.currency,
+      description: `Billing period ${invoice.periodStart.toISOString().slice(0, 10)} to ${invoice.periodEnd.toISOString().slice(0, 10)} (${invoice.id})`,
+    }));
+  await services.db
+    .update(invoices)
+    .set({ stripeInvoiceId: draft.id })
+    .where(eq(invoices.id, invoice.id));
+  return draft.id;
+}
+
+/** One Stripe item per line Stripe has not billed already, each remembered on its line. */
+async function addMissingItems(push: Push, stripeInvoiceId: string): Promise<void> {
+  const { services, stripe, invoice } = push;
   const lines = await services.db
     .select()
     .from(invoiceLineItems)
@@ -62,14 +97,15 @@ export async function pushInvoice(
     )
     .orderBy(asc(invoiceLineItems.position));
   const missing = lines.filter((line) => line.stripeInvoiceItemId === null);
-  const made = missing.length && resumed ? await stripe.itemsByLine(stripeInvoiceId) : new Map();
+  const made =
+    missing.length && push.resumed ? await stripe.itemsByLine(stripeInvoiceId) : new Map();
   for (const line of missing) {
     const item =
       made.get(line.id) ??
       (await stripe.addItem({
         lineId: line.id,
         invoiceId: invoice.id,
-        customerId,
+        customerId: push.customerId,
         stripeInvoiceId,
         amount: line.amount,
         currency: invoice.currency,
@@ -82,12 +118,4 @@ export async function pushInvoice(
       .set({ stripeInvoiceItemId: item.id })
       .where(eq(invoiceLineItems.id, line.id));
   }
-
-  const observedAt = services.now();
-  const current = resumed ? await stripe.retrieve(stripeInvoiceId) : null;
-  const finalized =
-    current && current.status !== 'draft'
-      ? current
-      : await stripe.finalize(stripeInvoiceId, invoice.id);
-  await applyStripeInvoice(services, log, finalized, observedAt);
 }

@@ -1,17 +1,15 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { Decimal, parseDecimal } from '../../billing/decimal.ts';
-import { calendarMonthOf } from '../../billing/period.ts';
+import { parseDecimal } from '../../billing/decimal.ts';
 import { effectiveQuota } from '../../billing/quota.ts';
 import type { MeterUsageFigures } from '../../billing/usage-evaluation.ts';
 import type { RequestContext } from '../../context.ts';
-import { limitMode, organizations, quotaOverrides, usageTotals } from '../../db/schema.ts';
+import { limitMode, organizations, quotaOverrides } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
-import { fireThresholds } from '../alerts/threshold-store.ts';
 import { announceUsage } from '../live/announcements.ts';
+import { fireThresholdsOfNewLimits } from './limit-changes.ts';
 import { loadOrganizationTerms } from './meter-terms-store.ts';
-import { totalRow } from './usage-ingest-store.ts';
 import { loadUsage } from './usage-store.ts';
 
 const nonNegativeDecimal = () =>
@@ -84,7 +82,6 @@ export async function setQuotaOverride(
     );
   }
 
-  const month = calendarMonthOf(ctx.now());
   const alerts = await ctx.db.transaction(async (tx) => {
     await tx
       .insert(quotaOverrides)
@@ -93,21 +90,7 @@ export async function setQuotaOverride(
         target: [quotaOverrides.organizationId, quotaOverrides.meterKey],
         set: values,
       });
-    // A new limit may be crossed already: thresholds fired before stay fired, new ones fire now.
-    const [total] = await tx
-      .select({ value: usageTotals.value })
-      .from(usageTotals)
-      .where(totalRow(organization.id, input.meter, month.start));
-    const crossing = await fireThresholds(tx, {
-      organizationId: organization.id,
-      meterKey: input.meter,
-      period: month,
-      used: new Decimal(total?.value ?? 0),
-      limit: next.limit,
-      at: ctx.now(),
-      knownFired: () => false,
-    });
-    return crossing.fired;
+    return fireThresholdsOfNewLimits(tx, organization.id, ctx.now(), [input.meter]);
   });
   ctx.usage.cache.forgetTerms(organization.id);
   ctx.log.info(

@@ -2,7 +2,7 @@ import { Decimal } from '../../billing/decimal.ts';
 import type { Database } from '../../db/client.ts';
 import { usageTotals } from '../../db/schema.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from './meter-terms-store.ts';
-import { totalRow } from './usage-ingest-store.ts';
+import { totalRow } from './usage-total-store.ts';
 
 /**
  * In-process memory of what quota checks and single events need: an organization's terms and its

@@ -6,7 +6,7 @@ import { queryRows } from '../../db/raw.ts';
 import { usageTotals } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
 import type { Progress } from '../shared/progress.ts';
-import { totalRow } from './usage-ingest-store.ts';
+import { totalRow } from './usage-total-store.ts';
 
 export interface RollupReport {
   /** The UTC day snapshotted, YYYY-MM-DD. */

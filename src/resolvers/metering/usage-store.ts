@@ -5,7 +5,7 @@ import { evaluateUsage, type MeterUsageFigures } from '../../billing/usage-evalu
 import type { Executor } from '../../db/client.ts';
 import { usageTotals } from '../../db/schema.ts';
 import { loadOrganizationTerms, usagePeriod } from './meter-terms-store.ts';
-import { toRunningTotal } from './usage-ingest-store.ts';
+import { toRunningTotal } from './usage-total-store.ts';
 
 /**
  * Month-to-date usage of every meter, for each organization: two queries whatever the number of

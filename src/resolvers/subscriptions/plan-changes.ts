@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { Decimal, formatDecimal } from '../../billing/decimal.ts';
 import type { InvoiceLine } from '../../billing/invoice.ts';
@@ -15,16 +15,15 @@ import {
   type PlanRow,
   plans,
   prorationItems,
-  usageTotals,
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { unix } from '../../stripe/gateway.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
-import { fireThresholds } from '../alerts/threshold-store.ts';
 import { latestPlanVersion } from '../catalog/plan-store.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
+import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
 import { subscriptionChanged } from './subscription-state.ts';
 
@@ -127,7 +126,7 @@ async function preview(
   const terms = (
     await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.id } : {})
   ).get(organizationId) as OrganizationTerms;
-  const used = await usedThisMonth(ctx.db, organizationId, month.start);
+  const used = await monthTotals(ctx.db, organizationId, month.start);
   const warnings: string[] = [];
   for (const meter of terms.meters.values()) {
     const value = used.get(meter.meter.key) ?? new Decimal(0);
@@ -188,89 +187,80 @@ export async function changePlan(
 ) {
   const change = await changeContext(ctx, organizationId, input);
   const { result: planPreview, prorations } = await preview(ctx, change, input.timing);
-  const { subscription, to, now } = change;
   const immediate = input.timing === 'IMMEDIATELY';
-  const stripe = subscription.stripeSubscriptionId && subscription.stripeItemId ? ctx.stripe : null;
-  if (stripe) {
-    await stripe.changePrice({
-      stripeSubscriptionId: subscription.stripeSubscriptionId as string,
-      itemId: subscription.stripeItemId as string,
-      priceId: await stripePriceOf(ctx, stripe, to),
-      prorate: immediate,
-      prorationDate: now,
-      idempotencyKey: immediate
-        ? `plan-change:${subscription.id}:${to.id}:${unix(now)}`
-        : `plan-pending:${subscription.id}:${to.id}`,
-    });
-  }
-  const month = calendarMonthOf(now);
-  const { updated, alerts } = await ctx.db.transaction(async (tx) => {
-    const [row] = await tx
-      .update(billingSubscriptions)
-      .set(
-        immediate
-          ? { planId: to.id, pendingPlanId: null, ...(stripe ? { stripeStateAt: now } : {}) }
-          : { pendingPlanId: to.id, ...(stripe ? { stripeStateAt: now } : {}) },
-      )
-      .where(eq(billingSubscriptions.id, subscription.id))
-      .returning();
-    if (!row) throw new Error('subscription vanished during a plan change');
-    if (!immediate) return { updated: row, alerts: [] };
-    await assignPlan(tx, organizationId, to.id, now);
-    // The period's invoice carries the proration (with Stripe, as billed already by Stripe).
-    if (prorations.length) {
-      await tx.insert(prorationItems).values(
-        prorations.map((line) => ({
-          id: newId('pro'),
-          organizationId,
-          subscriptionId: subscription.id,
-          amount: line.amount,
-          currency: to.currency,
-          description: line.description,
-          periodStart: month.start,
-          effectiveAt: now,
-        })),
-      );
-    }
-    // New limits may be crossed already: those thresholds fire now.
-    const terms = (await loadOrganizationTerms(tx, [organizationId])).get(
-      organizationId,
-    ) as OrganizationTerms;
-    const used = await usedThisMonth(tx, organizationId, month.start);
-    const fired = [];
-    for (const meter of terms.meters.values()) {
-      const crossing = await fireThresholds(tx, {
-        organizationId,
-        meterKey: meter.meter.key,
-        period: month,
-        used: used.get(meter.meter.key) ?? new Decimal(0),
-        limit: meter.quota.limit,
-        at: now,
-        knownFired: () => false,
-      });
-      fired.push(...crossing.fired);
-    }
-    return { updated: row, alerts: fired };
-  });
+  const inStripe = await changeInStripe(ctx, change, immediate);
+  const { updated, alerts } = await ctx.db.transaction((tx) =>
+    recordChange(tx, change, { immediate, inStripe, prorations }),
+  );
   subscriptionChanged(ctx, updated);
   await alertsFired(ctx, organizationId, alerts);
   ctx.log.info(
-    { organizationId, from: change.from.key, to: to.key, timing: input.timing },
+    { organizationId, from: change.from.key, to: change.to.key, timing: input.timing },
     'plan changed',
   );
   return { subscription: updated, preview: planPreview };
 }
 
-async function usedThisMonth(
-  db: Executor,
-  organizationId: string,
-  monthStart: Date,
-): Promise<Map<string, Decimal>> {
-  const rows = await db
-    .select({ meterKey: usageTotals.meterKey, value: usageTotals.value })
-    .from(usageTotals)
-    .where(
-      and(eq(usageTotals.organizationId, organizationId), eq(usageTotals.periodStart, monthStart)),
+/** With a Stripe subscription, Stripe first: when it refuses, nothing changes here. */
+async function changeInStripe(
+  ctx: RequestContext,
+  change: ChangeContext,
+  immediate: boolean,
+): Promise<boolean> {
+  const { subscription, to, now } = change;
+  const stripe = subscription.stripeSubscriptionId && subscription.stripeItemId ? ctx.stripe : null;
+  if (!stripe) return false;
+  await stripe.changePrice({
+    stripeSubscriptionId: subscription.stripeSubscriptionId as string,
+    itemId: subscription.stripeItemId as string,
+    priceId: await stripePriceOf(ctx, stripe, to),
+    prorate: immediate,
+    prorationDate: now,
+    idempotencyKey: immediate
+      ? `plan-change:${subscription.id}:${to.id}:${unix(now)}`
+      : `plan-pending:${subscription.id}:${to.id}`,
+  });
+  return true;
+}
+
+/**
+ * The change, in one transaction: the plan now (with its timeline entry, the period's proration
+ * items and the thresholds its limits cross) or pending until the renewal.
+ */
+async function recordChange(
+  tx: Executor,
+  change: ChangeContext,
+  how: { immediate: boolean; inStripe: boolean; prorations: ProrationLine[] },
+) {
+  const { subscription, to, now } = change;
+  const organizationId = subscription.organizationId;
+  const synced = how.inStripe ? { stripeStateAt: now } : {};
+  const [row] = await tx
+    .update(billingSubscriptions)
+    .set(
+      how.immediate
+        ? { planId: to.id, pendingPlanId: null, ...synced }
+        : { pendingPlanId: to.id, ...synced },
+    )
+    .where(eq(billingSubscriptions.id, subscription.id))
+    .returning();
+  if (!row) throw new Error('subscription vanished during a plan change');
+  if (!how.immediate) return { updated: row, alerts: [] };
+  await assignPlan(tx, organizationId, to.id, now);
+  // The period's invoice carries the proration (with Stripe, as billed already by Stripe).
+  if (how.prorations.length) {
+    await tx.insert(prorationItems).values(
+      how.prorations.map((line) => ({
+        id: newId('pro'),
+        organizationId,
+        subscriptionId: subscription.id,
+        amount: line.amount,
+        currency: to.currency,
+        description: line.description,
+        periodStart: calendarMonthOf(now).start,
+        effectiveAt: now,
+      })),
     );
-  return new Map(rows.map((r) => [r.meterKey, new Decimal(r.value)]));
+  }
+  return { updated: row, alerts: await fireThresholdsOfNewLimits(tx, organizationId, now) };
 }

@@ -1,13 +1,14 @@
 import { and, eq, gt, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { BackgroundServices, Services } from '../../context.ts';
-import type { Executor } from '../../db/client.ts';
+import type { Executor, Transaction } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import {
   type BillingSubscriptionRow,
   billingSubscriptions,
   invoices,
   organizations,
+  type PlanRow,
   plans,
 } from '../../db/schema.ts';
 import type { SubscriptionStatus } from '../../db/tables/enums.ts';
@@ -49,101 +50,131 @@ export async function applyStripeSubscription(
     );
     return null;
   }
-  const item = subscription.items.data[0];
-  const priceId = item?.price.id;
+  const priceId = subscription.items.data[0]?.price.id;
   const [plan] = priceId
     ? await services.db.select().from(plans).where(eq(plans.stripePriceId, priceId))
     : [];
+  const seen: StripeState = { subscription, observedAt, organizationId, plan: plan ?? null };
+  const updated = await services.db.transaction((tx) =>
+    applyInTransaction(tx, services, log, seen),
+  );
+  if (updated) subscriptionChanged(services, updated);
+  return updated;
+}
 
-  const updated = await services.db.transaction(async (tx) => {
-    const [row] = await tx
-      .select()
-      .from(billingSubscriptions)
-      .where(
-        or(
-          eq(billingSubscriptions.stripeSubscriptionId, subscription.id),
-          eq(billingSubscriptions.organizationId, organizationId),
-        ),
-      )
-      .for('update');
-    if (row?.stripeStateAt && row.stripeStateAt > observedAt) return null;
-    if (row?.stripeSubscriptionId && row.stripeSubscriptionId !== subscription.id) {
-      // An older Stripe subscription of the organization: the current one decides.
-      return null;
-    }
-    const stripeStatus: SubscriptionStatus | undefined = STATUS[subscription.status];
-    // Stripe's subscription knows only its own invoices; a failed payment of one of ours (the
-    // month's usage) makes it PAST_DUE here too, until that invoice is paid.
-    const status =
-      stripeStatus === 'ACTIVE' && (await hasFailedInvoice(tx, organizationId))
-        ? 'PAST_DUE'
-        : stripeStatus;
-    if (!status) {
-      log.warn(
-        { stripeSubscriptionId: subscription.id, status: subscription.status },
-        'unknown Stripe subscription status; ignored',
-      );
-      return null;
-    }
-    if (status === 'CANCELED') {
-      if (!row?.stripeSubscriptionId) return null;
-      return fallBackToFree(tx, row, services.now());
-    }
-    if (!item || !plan) {
-      log.warn(
-        { stripeSubscriptionId: subscription.id, priceId },
-        'Stripe subscription on a price of no plan; ignored',
-      );
-      return null;
-    }
-    const periodStart = new Date(item.current_period_start * 1000);
-    const periodEnd = new Date(item.current_period_end * 1000);
-    const renewed = !row || periodStart > row.currentPeriodStart;
-    // A downgrade at period end is on Stripe's price already; locally it waits for the renewal.
-    const waiting = row?.pendingPlanId && plan.id === row.pendingPlanId && !renewed;
-    const values = {
-      planId: waiting && row ? row.planId : plan.id,
-      pendingPlanId: renewed || !waiting ? null : (row?.pendingPlanId ?? null),
-      status,
-      currentPeriodStart: periodStart,
-      currentPeriodEnd: periodEnd,
-      trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
-      cancelAtPeriodEnd: subscription.cancel_at_period_end,
-      canceledAt: subscription.canceled_at ? new Date(subscription.canceled_at * 1000) : null,
-      stripeSubscriptionId: subscription.id,
-      stripeItemId: item.id,
-      stripeStateAt: observedAt,
-    };
-    if (row && !differs(row, values)) {
-      // Our own change echoed back (or a duplicate): nothing new to apply or to announce.
-      await tx
-        .update(billingSubscriptions)
-        .set({ stripeStateAt: observedAt })
-        .where(eq(billingSubscriptions.id, row.id));
-      return null;
-    }
-    if (values.planId !== row?.planId) {
-      // A renewal takes its plan from the period's start; a change made in Stripe, from now.
-      await assignPlan(tx, organizationId, values.planId, renewed ? periodStart : observedAt);
-    }
-    if (row) {
-      const [next] = await tx
+/** A Stripe subscription as read at `observedAt`, with what it names here. */
+interface StripeState {
+  subscription: Stripe.Subscription;
+  observedAt: Date;
+  organizationId: string;
+  /** The plan of the subscription's price, if it is one of ours. */
+  plan: PlanRow | null;
+}
+
+async function applyInTransaction(
+  tx: Transaction,
+  services: SyncServices,
+  log: Logger,
+  seen: StripeState,
+): Promise<BillingSubscriptionRow | null> {
+  const { subscription, observedAt, organizationId } = seen;
+  const [row] = await tx
+    .select()
+    .from(billingSubscriptions)
+    .where(
+      or(
+        eq(billingSubscriptions.stripeSubscriptionId, subscription.id),
+        eq(billingSubscriptions.organizationId, organizationId),
+      ),
+    )
+    .for('update');
+  if (row?.stripeStateAt && row.stripeStateAt > observedAt) return null;
+  // An older Stripe subscription of the organization: the current one decides.
+  if (row?.stripeSubscriptionId && row.stripeSubscriptionId !== subscription.id) return null;
+  const status = await localStatus(tx, subscription, organizationId);
+  if (!status) {
+    log.warn(
+      { stripeSubscriptionId: subscription.id, status: subscription.status },
+      'unknown Stripe subscription status; ignored',
+    );
+    return null;
+  }
+  if (status === 'CANCELED') {
+    return row?.stripeSubscriptionId ? fallBackToFree(tx, row, services.now()) : null;
+  }
+  const item = subscription.items.data[0];
+  if (!item || !seen.plan) {
+    log.warn(
+      { stripeSubscriptionId: subscription.id, priceId: item?.price.id },
+      'Stripe subscription on a price of no plan; ignored',
+    );
+    return null;
+  }
+  return writeState(tx, row ?? null, seen, { item, plan: seen.plan, status });
+}
+
+/**
+ * Stripe's status as ours. Stripe's subscription knows only its own invoices; a failed payment
+ * of one of ours (the month's usage) makes it PAST_DUE here too, until that invoice is paid.
+ */
+async function localStatus(
+  tx: Transaction,
+  subscription: Stripe.Subscription,
+  organizationId: string,
+): Promise<SubscriptionStatus | undefined> {
+  const status: SubscriptionStatus | undefined = STATUS[subscription.status];
+  return status === 'ACTIVE' && (await hasFailedInvoice(tx, organizationId)) ? 'PAST_DUE' : status;
+}
+
+/** Writes Stripe's state over the local row (or creates it); null when nothing changed. */
+async function writeState(
+  tx: Transaction,
+  row: BillingSubscriptionRow | null,
+  seen: StripeState,
+  live: { item: Stripe.SubscriptionItem; plan: PlanRow; status: SubscriptionStatus },
+): Promise<BillingSubscriptionRow | null> {
+  const { subscription, observedAt, organizationId } = seen;
+  const { item, plan } = live;
+  const periodStart = new Date(item.current_period_start * 1000);
+  const renewed = !row || periodStart > row.currentPeriodStart;
+  // A downgrade at period end is on Stripe's price already; locally it waits for the renewal.
+  const waiting = row?.pendingPlanId && plan.id === row.pendingPlanId && !renewed;
+  const values = {
+    planId: waiting && row ? row.planId : plan.id,
+    pendingPlanId: renewed || !waiting ? null : (row?.pendingPlanId ?? null),
+    status: live.status,
+    currentPeriodStart: periodStart,
+    currentPeriodEnd: new Date(item.current_period_end * 1000),
+    trialEnd: subscription.trial_end ? new Date(subscription.trial_end * 1000) : null,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end,
+    canceledAt: subscription.canceled_at ? new Date(subscription.canceled_at * 1000) : null,
+    stripeSubscriptionId: subscription.id,
+    stripeItemId: item.id,
+    stripeStateAt: observedAt,
+  };
+  if (row && !differs(row, values)) {
+    // Our own change echoed back (or a duplicate): nothing new to apply or to announce.
+    await tx
+      .update(billingSubscriptions)
+      .set({ stripeStateAt: observedAt })
+      .where(eq(billingSubscriptions.id, row.id));
+    return null;
+  }
+  if (values.planId !== row?.planId) {
+    // A renewal takes its plan from the period's start; a change made in Stripe, from now.
+    await assignPlan(tx, organizationId, values.planId, renewed ? periodStart : observedAt);
+  }
+  const [written] = row
+    ? await tx
         .update(billingSubscriptions)
         .set(values)
         .where(eq(billingSubscriptions.id, row.id))
+        .returning()
+    : await tx
+        .insert(billingSubscriptions)
+        .values({ id: newId('sub'), organizationId, ...values })
         .returning();
-      return next ?? null;
-    }
-    const fresh: typeof billingSubscriptions.$inferInsert = {
-      id: newId('sub'),
-      organizationId,
-      ...values,
-    };
-    const [created] = await tx.insert(billingSubscriptions).values(fresh).returning();
-    return created ?? null;
-  });
-  if (updated) subscriptionChanged(services, updated);
-  return updated;
+  return written ?? null;
 }
 
 async function organizationOf(
