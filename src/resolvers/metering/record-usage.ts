@@ -8,8 +8,8 @@ import { announceUsage } from '../live/announcements.ts';
 import { IngestQueue } from './ingest-queue.ts';
 import { type OrganizationTerms, usagePeriod } from './meter-terms-store.ts';
 import { type CheckedUsageEvent, checkUsageEvent } from './usage-event-input.ts';
+import { loadUsage } from './usage-figures-store.ts';
 import { type IngestOutcome, type IngestResult, ingestUsage } from './usage-ingest-store.ts';
-import { loadUsage } from './usage-store.ts';
 
 /** Most events in one recordUsageBatch. */
 const MAX_GRAPHQL_BATCH = 1000;

@@ -10,7 +10,7 @@ import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { announceUsage } from '../live/announcements.ts';
 import { fireThresholdsOfNewLimits } from './limit-changes.ts';
 import { loadOrganizationTerms } from './meter-terms-store.ts';
-import { loadUsage } from './usage-store.ts';
+import { loadUsage } from './usage-figures-store.ts';
 
 const nonNegativeDecimal = () =>
   z

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { MeterUsageFigures } from '../../billing/usage-evaluation.ts';
 import type { Database } from '../../db/client.ts';
-import { loadUsage } from './usage-store.ts';
+import { loadUsage } from './usage-figures-store.ts';
 
 export function usageLoaders(db: Database, now: () => Date) {
   return {
