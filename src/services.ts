@@ -9,8 +9,8 @@ import type { Logger } from './logger.ts';
 import { FiredThresholdCache } from './resolvers/alerts/fired-threshold-cache.ts';
 import { createSingleEventQueue } from './resolvers/metering/record-usage.ts';
 import { UsageCache } from './resolvers/metering/usage-cache.ts';
-import { createStripeClient } from './stripe/client.ts';
 import { StripeGateway } from './stripe/gateway.ts';
+import { createStripeClient } from './stripe/stripe-client.ts';
 
 /**
  * What every request, job and command shares, built once per process over an open database:

@@ -18,7 +18,7 @@ import {
 } from '../resolvers/organizations/organization-signup.ts';
 import { reconcileWithStripe } from '../resolvers/subscriptions/stripe-reconciliation.ts';
 import { parseInput } from '../validation.ts';
-import { progressBar } from './progress.ts';
+import { progressBar } from './progress-bar.ts';
 
 function requireStripe(ctx: RequestContext): RequestContext {
   if (!ctx.stripe) throw new ValidationError('Stripe is not configured: set STRIPE_SECRET_KEY');

@@ -6,8 +6,8 @@ import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { MeterType } from './catalog.ts';
+import { connectionType } from './connections.ts';
 import { liveOrganization, liveScopes } from './live.ts';
-import { connectionType } from './pagination.ts';
 
 const ThresholdAlertType = builder.objectRef<ThresholdAlertRow>('ThresholdAlert').implement({
   fields: (t) => ({

@@ -19,9 +19,9 @@ import {
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { PlanType } from './catalog.ts';
-import { ErrorInterface, isErrorNamed } from './errors.ts';
+import { ErrorInterface, isErrorNamed } from './error-types.ts';
 import { InvoiceLineItemType } from './invoice-lines.ts';
-import { MoneyType } from './money.ts';
+import { MoneyType } from './money-type.ts';
 import { organizationScopes, scopedOrganization } from './organization-scope.ts';
 import { BillingSubscriptionType } from './subscriptions.ts';
 

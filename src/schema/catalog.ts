@@ -10,7 +10,7 @@ import {
 } from '../db/schema.ts';
 import { findPlanByKey, listMeters, listPlans } from '../resolvers/catalog/catalog-queries.ts';
 import { builder } from './builder.ts';
-import { MoneyType } from './money.ts';
+import { MoneyType } from './money-type.ts';
 
 const AggregationEnum = builder.enumType('Aggregation', { values: aggregation.enumValues });
 export const LimitModeEnum = builder.enumType('LimitMode', {

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import './scalars.ts';
-import './errors.ts';
-import './money.ts';
+import './error-types.ts';
+import './money-type.ts';
 import './catalog.ts';
 import './subscriptions.ts';
 import './api-keys.ts';

@@ -1,7 +1,7 @@
 import type { InvoiceLine } from '../billing/invoice.ts';
 import { builder } from './builder.ts';
 import { MeterType } from './catalog.ts';
-import { MoneyType } from './money.ts';
+import { MoneyType } from './money-type.ts';
 
 const LineItemKindEnum = builder.enumType('LineItemKind', {
   values: ['BASE', 'OVERAGE', 'PRORATION', 'CREDIT'] as const,

@@ -9,11 +9,11 @@ import {
 } from '../resolvers/invoicing/invoice-queries.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
+import { connectionType } from './connections.ts';
 import { InvoiceLineItemType } from './invoice-lines.ts';
 import { liveOrganization, liveScopes } from './live.ts';
-import { MoneyType } from './money.ts';
+import { MoneyType } from './money-type.ts';
 import { OrganizationType } from './organizations.ts';
-import { connectionType } from './pagination.ts';
 
 const InvoiceStatusEnum = builder.enumType('InvoiceStatus', {
   values: invoiceStatus.enumValues,

@@ -11,7 +11,7 @@ import { findSubscription } from '../resolvers/subscriptions/subscription-start.
 import { parseInput } from '../validation.ts';
 import { ApiKeyType } from './api-keys.ts';
 import { builder } from './builder.ts';
-import { connectionType } from './pagination.ts';
+import { connectionType } from './connections.ts';
 import { BillingSubscriptionType } from './subscriptions.ts';
 
 export const OrganizationType = builder.objectRef<OrganizationRow>('Organization').implement({

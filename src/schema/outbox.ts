@@ -3,7 +3,7 @@ import { listOutboxEmails } from '../resolvers/alerts/email-outbox.ts';
 import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
-import { connectionType } from './pagination.ts';
+import { connectionType } from './connections.ts';
 
 const EmailStatusEnum = builder.enumType('EmailStatus', {
   values: {

@@ -16,9 +16,9 @@ import {
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { LimitModeEnum, MeterType } from './catalog.ts';
-import { asErrorData, ErrorInterface, isErrorNamed } from './errors.ts';
+import { asErrorData, ErrorInterface, isErrorNamed } from './error-types.ts';
 import { liveOrganization, liveScopes } from './live.ts';
-import { MoneyType } from './money.ts';
+import { MoneyType } from './money-type.ts';
 import { OrganizationType } from './organizations.ts';
 
 const QuotaStatusEnum = builder.enumType('QuotaStatus', {

@@ -3,7 +3,7 @@ import { displayPrefixOf, generateKeySecret, hashKeySecret } from '../../auth/ke
 import type { Database } from '../client.ts';
 import { newId } from '../ids.ts';
 import { apiKeys, meters, planQuotas, plans } from '../schema.ts';
-import { seedMeters, seedPlans } from './catalog.ts';
+import { seedMeters, seedPlans } from './default-catalog.ts';
 
 export interface SeedResult {
   catalogSeeded: boolean;
