@@ -7,7 +7,7 @@
 
 /** The domains, lowest first: a domain may use the ones before it, never one after it. */
 const DOMAINS = [
-  'shared',
+  'common',
   'catalog',
   'live',
   'alerts',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import type { Progress } from '../resolvers/common/progress.ts';
 import { openPeriodsAt, rollupUsage } from '../resolvers/metering/usage-rollup.ts';
-import type { Progress } from '../resolvers/shared/progress.ts';
 import { defineJob, type JobDeps } from './job.ts';
 
 /**

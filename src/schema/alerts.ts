@@ -2,7 +2,7 @@ import { Decimal } from '../billing/decimal.ts';
 import type { ThresholdAlertRow } from '../db/schema.ts';
 import { alertFromWire, type ThresholdAlertWire } from '../live/wire.ts';
 import { listAlerts } from '../resolvers/alerts/alert-queries.ts';
-import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
+import { pageArgsSchema } from '../resolvers/common/pagination.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { MeterType } from './catalog.ts';

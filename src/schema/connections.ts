@@ -1,5 +1,5 @@
 import type { ObjectRef } from '@pothos/core';
-import type { Connection } from '../resolvers/shared/pagination.ts';
+import type { Connection } from '../resolvers/common/pagination.ts';
 import { type BuilderTypes, builder } from './builder.ts';
 
 /** Relay-style connections as the contract writes them; arguments `first: Int = 20, after: String`. */

@@ -1,12 +1,12 @@
 import type { OrganizationRow } from '../db/schema.ts';
 import { ValidationError } from '../errors.ts';
+import { pageArgsSchema } from '../resolvers/common/pagination.ts';
 import {
   createOrganization,
   createOrganizationInput,
   findOrganization,
   listOrganizations,
 } from '../resolvers/organizations/organization-signup.ts';
-import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
 import { findSubscription } from '../resolvers/subscriptions/subscription-start.ts';
 import { parseInput } from '../validation.ts';
 import { ApiKeyType } from './api-keys.ts';

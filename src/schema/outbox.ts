@@ -1,6 +1,6 @@
 import type { EmailOutboxRow } from '../db/schema.ts';
 import { listOutboxEmails } from '../resolvers/alerts/email-outbox.ts';
-import { pageArgsSchema } from '../resolvers/shared/pagination.ts';
+import { pageArgsSchema } from '../resolvers/common/pagination.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { connectionType } from './connections.ts';

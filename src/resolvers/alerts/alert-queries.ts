@@ -6,7 +6,7 @@ import {
   decodeCursor,
   type PageArgs,
   toConnection,
-} from '../shared/pagination.ts';
+} from '../common/pagination.ts';
 
 /** An organization's alerts, newest first. */
 export async function listAlerts(

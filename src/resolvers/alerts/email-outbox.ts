@@ -6,7 +6,7 @@ import {
   decodeCursor,
   type PageArgs,
   toConnection,
-} from '../shared/pagination.ts';
+} from '../common/pagination.ts';
 
 /** Every alert e-mail, newest first (ADMIN). */
 export async function listOutboxEmails(

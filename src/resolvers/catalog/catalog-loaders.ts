@@ -9,7 +9,7 @@ import {
   planQuotas,
   plans,
 } from '../../db/schema.ts';
-import { byKey, groupByKey } from '../shared/batch-loading.ts';
+import { byKey, groupByKey } from '../common/batch-loading.ts';
 
 /** Plans, their quotas and meters, each batched into one query per operation. */
 export function catalogLoaders(db: Database) {

@@ -18,7 +18,7 @@ import {
   quotaOverrides,
   usageTotals,
 } from '../../db/schema.ts';
-import { groupBy } from '../shared/batch-loading.ts';
+import { groupBy } from '../common/batch-loading.ts';
 import { loadPlanTimelines, type PlanTimeline } from './plan-timeline-store.ts';
 
 /** An organization's invoice for a month, computed and not yet stored. */

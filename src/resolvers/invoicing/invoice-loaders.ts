@@ -9,8 +9,8 @@ import {
   invoices,
 } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
-import { byKey, groupBy, groupByKey } from '../shared/batch-loading.ts';
-import { decodeCursor } from '../shared/pagination.ts';
+import { byKey, groupBy, groupByKey } from '../common/batch-loading.ts';
+import { decodeCursor } from '../common/pagination.ts';
 
 /** An invoice page of one organization: the loader batches the pages of many. */
 export interface InvoicePageKey {

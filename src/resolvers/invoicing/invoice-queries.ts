@@ -6,7 +6,7 @@ import { calendarMonthOf } from '../../billing/period.ts';
 import type { RequestContext } from '../../context.ts';
 import { type InvoiceRow, invoiceStatus } from '../../db/schema.ts';
 import { NotFoundError } from '../../errors.ts';
-import { type Connection, pageArgsSchema, toConnection } from '../shared/pagination.ts';
+import { type Connection, pageArgsSchema, toConnection } from '../common/pagination.ts';
 import { draftFigures, draftInvoices } from './invoice-drafts.ts';
 import { invoiceCursor } from './invoice-loaders.ts';
 

@@ -5,8 +5,8 @@ import { queryRows } from '../../db/raw.ts';
 import { type InvoiceRow, invoices } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import type { Progress } from '../common/progress.ts';
 import { announceInvoices } from '../live/announcements.ts';
-import type { Progress } from '../shared/progress.ts';
 import { storeInvoices } from './invoice-store.ts';
 import { pushInvoice } from './stripe-invoice-push.ts';
 

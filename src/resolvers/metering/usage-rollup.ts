@@ -5,7 +5,7 @@ import type { Database } from '../../db/client.ts';
 import { queryRows } from '../../db/raw.ts';
 import { usageTotals } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
-import type { Progress } from '../shared/progress.ts';
+import type { Progress } from '../common/progress.ts';
 import { totalRow } from './usage-total-store.ts';
 
 export interface RollupReport {

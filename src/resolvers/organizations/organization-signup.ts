@@ -10,7 +10,7 @@ import {
   decodeCursor,
   type PageArgs,
   toConnection,
-} from '../shared/pagination.ts';
+} from '../common/pagination.ts';
 import { startSubscription } from '../subscriptions/subscription-start.ts';
 import { type IssuedApiKey, issueApiKey } from './api-key-issuing.ts';
 

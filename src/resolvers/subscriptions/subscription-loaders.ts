@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { type BillingSubscriptionRow, billingSubscriptions } from '../../db/schema.ts';
-import { byKey } from '../shared/batch-loading.ts';
+import { byKey } from '../common/batch-loading.ts';
 
 export function subscriptionLoaders(db: Database) {
   return {
