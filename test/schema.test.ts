@@ -15,8 +15,8 @@ describe('schema.graphql', () => {
   });
 });
 
-describe('the public contract (../shared/contract/schema.graphql)', () => {
-  const contract = buildSchema(read('../../shared/contract/schema.graphql'));
+describe('the public contract (test/contract/schema.graphql, a copy CI compares with ../shared)', () => {
+  const contract = buildSchema(read('./contract/schema.graphql'));
 
   it('implements every type and field of the contract, agreeing on every argument and enum value, but for the gaps listed with their issues', () => {
     const { mismatches, missing } = compareWithContract(schema, contract);
