@@ -12,6 +12,7 @@ const clientConfig = {
     DateTime: 'string',
     Decimal: 'string',
     JSON: 'unknown',
+    MinorUnits: 'string',
   },
 } as const;
 

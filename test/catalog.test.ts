@@ -27,10 +27,10 @@ type Quota = [
 /** The catalog of the foundation issue, written out by hand. */
 const expected: Record<
   string,
-  { amount: number; formatted: string; trial: number; features: string[]; quotas: Quota[] }
+  { amount: string; formatted: string; trial: number; features: string[]; quotas: Quota[] }
 > = {
   free: {
-    amount: 0,
+    amount: '0',
     formatted: '$0.00',
     trial: 0,
     features: [],
@@ -42,7 +42,7 @@ const expected: Record<
     ],
   },
   starter: {
-    amount: 4900,
+    amount: '4900',
     formatted: '$49.00',
     trial: 14,
     features: ['custom_domains'],
@@ -54,7 +54,7 @@ const expected: Record<
     ],
   },
   growth: {
-    amount: 19900,
+    amount: '19900',
     formatted: '$199.00',
     trial: 14,
     features: ['custom_domains', 'sso'],
@@ -66,7 +66,7 @@ const expected: Record<
     ],
   },
   scale: {
-    amount: 79900,
+    amount: '79900',
     formatted: '$799.00',
     trial: 14,
     features: ['custom_domains', 'sso', 'priority_support'],

@@ -22,7 +22,7 @@ function quota(partial: Partial<EffectiveQuota>): EffectiveQuota {
 function input(partial: Partial<InvoiceInput>): InvoiceInput {
   return {
     currency: 'usd',
-    plan: { name: 'Growth', basePriceAmount: 19_900 },
+    plan: { name: 'Growth', basePriceAmount: 19_900n },
     period: month,
     month,
     meters: [],
@@ -90,8 +90,8 @@ describe('computeInvoice', () => {
       }),
     );
     // 15 × $0.0003 = $0.0045 → $0.00; 25 × $0.0002 = $0.005 → $0.01.
-    expect(invoice.lines.slice(1).map((l) => l.amount.amount)).toEqual([0, 1, 0]);
-    expect(invoice.total.amount).toBe(19_901);
+    expect(invoice.lines.slice(1).map((l) => l.amount.amount)).toEqual([0n, 1n, 0n]);
+    expect(invoice.total.amount).toBe(19_901n);
   });
 
   it('prorates a first partial month by the second: from Feb 15 00:00 is 14 of 28 days, $99.50', () => {
@@ -100,7 +100,7 @@ describe('computeInvoice', () => {
     );
     expect(invoice.lines[0]).toMatchObject({
       description: 'Growth plan, February 2026 from 2026-02-15 (prorated)',
-      amount: { amount: 9950 },
+      amount: { amount: 9950n },
     });
   });
 
@@ -108,7 +108,7 @@ describe('computeInvoice', () => {
     const invoice = computeInvoice(input({ period: { start: month.end, end: month.end } }));
     expect(invoice.lines[0]).toMatchObject({
       description: 'Growth plan, February 2026 (trial)',
-      amount: { amount: 0 },
+      amount: { amount: 0n },
     });
   });
 
@@ -116,14 +116,14 @@ describe('computeInvoice', () => {
     const invoice = computeInvoice(
       input({
         adjustments: [
-          { kind: 'PRORATION', description: 'unused', amount: -2450 },
-          { kind: 'PRORATION', description: 'remaining', amount: 9950 },
-          { kind: 'CREDIT', description: 'goodwill', amount: -1000 },
+          { kind: 'PRORATION', description: 'unused', amount: -2450n },
+          { kind: 'PRORATION', description: 'remaining', amount: 9950n },
+          { kind: 'CREDIT', description: 'goodwill', amount: -1000n },
         ],
       }),
     );
-    expect(invoice.subtotal.amount).toBe(19_900 - 2450 + 9950);
-    expect(invoice.total.amount).toBe(19_900 - 2450 + 9950 - 1000);
+    expect(invoice.subtotal.amount).toBe(19_900n - 2450n + 9950n);
+    expect(invoice.total.amount).toBe(19_900n - 2450n + 9950n - 1000n);
     expect(invoice.amountDue.amount).toBe(invoice.total.amount);
   });
 
@@ -138,7 +138,7 @@ describe('computeInvoice', () => {
             overageUnitPrice: d('0.0003'),
           }),
         ],
-        adjustments: [{ kind: 'PRORATION', description: 'remaining', amount: 9950 }],
+        adjustments: [{ kind: 'PRORATION', description: 'remaining', amount: 9950n }],
       }),
     );
     expect(invoice.lines.map((l) => [l.kind, l.prepaid])).toEqual([
@@ -146,18 +146,18 @@ describe('computeInvoice', () => {
       ['OVERAGE', false],
       ['PRORATION', true],
     ]);
-    expect(invoice.total.amount).toBe(19_900 + 7500 + 9950);
-    expect(invoice.amountDue.amount).toBe(7500);
+    expect(invoice.total.amount).toBe(19_900n + 7500n + 9950n);
+    expect(invoice.amountDue.amount).toBe(7500n);
   });
 
   it('never asks for less than nothing', () => {
     const invoice = computeInvoice(
       input({
-        plan: { name: 'Free', basePriceAmount: 0 },
-        adjustments: [{ kind: 'CREDIT', description: 'refund', amount: -500 }],
+        plan: { name: 'Free', basePriceAmount: 0n },
+        adjustments: [{ kind: 'CREDIT', description: 'refund', amount: -500n }],
       }),
     );
-    expect(invoice.total.amount).toBe(-500);
-    expect(invoice.amountDue.amount).toBe(0);
+    expect(invoice.total.amount).toBe(-500n);
+    expect(invoice.amountDue.amount).toBe(0n);
   });
 });

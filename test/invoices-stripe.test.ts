@@ -223,7 +223,7 @@ describe('the invoice run against Stripe', () => {
       };
     };
     const before = await invoiceOf(payer);
-    expect(before).toMatchObject({ status: 'OPEN', amountDue: { amount: 2500 } });
+    expect(before).toMatchObject({ status: 'OPEN', amountDue: { amount: '2500' } });
     expect(before.hostedInvoiceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invoices\/in_/);
 
     const stripe = new Stripe('sk_test_billing_server', {
@@ -244,7 +244,7 @@ describe('the invoice run against Stripe', () => {
       const invoice = await invoiceOf(payer);
       return invoice.status === 'PAID' ? invoice : undefined;
     });
-    expect(paid).toMatchObject({ amountPaid: { amount: 2500 }, paidAt: expect.any(String) });
+    expect(paid).toMatchObject({ amountPaid: { amount: '2500' }, paidAt: expect.any(String) });
     const failed = await waitFor('PAST_DUE', async () => {
       const invoice = await invoiceOf(decliner);
       return invoice.subscriptionStatus === 'PAST_DUE' ? invoice : undefined;
@@ -266,7 +266,7 @@ describe('the invoice run against Stripe', () => {
     await live.dispose();
     expect(updates.results.at(-1)?.data?.invoiceUpdated).toMatchObject({
       status: 'PAID',
-      amountPaid: { amount: 2500 },
+      amountPaid: { amount: '2500' },
     });
   });
 });

@@ -126,10 +126,10 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
       periodStart: '2026-03-01T00:00:00.000Z',
       periodEnd: '2026-04-01T00:00:00.000Z',
       currency: 'usd',
-      subtotal: { amount: 27700 },
-      total: { amount: 27700, formatted: '$277.00' },
-      amountDue: { amount: 27700 },
-      amountPaid: { amount: 0 },
+      subtotal: { amount: '27700' },
+      total: { amount: '27700', formatted: '$277.00' },
+      amountDue: { amount: '27700' },
+      amountPaid: { amount: '0' },
       finalizedAt: '2026-04-01T06:00:00.000Z',
       paidAt: null,
       stripeInvoiceId: null,
@@ -144,7 +144,7 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
         excess: null,
         unitPrice: null,
         rateDescription: null,
-        amount: { amount: 19900 },
+        amount: { amount: '19900' },
       },
       {
         kind: 'OVERAGE',
@@ -155,7 +155,7 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
         excess: '250000',
         unitPrice: '0.0003',
         rateDescription: '$0.0003 per request over 1,000,000',
-        amount: { amount: 7500 },
+        amount: { amount: '7500' },
       },
       {
         kind: 'OVERAGE',
@@ -166,22 +166,22 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
         excess: '30',
         unitPrice: '0.1',
         rateDescription: '$0.10 per GB over 100',
-        amount: { amount: 300 },
+        amount: { amount: '300' },
       },
     ]);
   });
 
   it('scale at 60,000,000 requests: $799.00 + $9,000.00 of graduated overage', async () => {
     const [invoice] = await invoicesOf(scale.ownerKey);
-    expect(invoice.total).toEqual({ amount: 979_900, formatted: '$9,799.00' });
+    expect(invoice.total).toEqual({ amount: '979900', formatted: '$9,799.00' });
     expect(
-      invoice.lineItems.map((l: { kind: string; amount: { amount: number } }) => [
+      invoice.lineItems.map((l: { kind: string; amount: { amount: string } }) => [
         l.kind,
         l.amount.amount,
       ]),
     ).toEqual([
-      ['BASE', 79_900],
-      ['OVERAGE', 900_000],
+      ['BASE', '79900'],
+      ['OVERAGE', '900000'],
     ]);
     expect(invoice.lineItems[1].rateDescription).toBe(
       '$0.0002 per request from 10,000,000 to 50,000,000, then $0.0001 per request over 50,000,000',
@@ -192,8 +192,8 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
     const [invoice] = await invoicesOf(free.ownerKey);
     expect(invoice).toMatchObject({
       status: 'PAID',
-      total: { amount: 0 },
-      amountDue: { amount: 0 },
+      total: { amount: '0' },
+      amountDue: { amount: '0' },
       paidAt: '2026-04-01T06:00:00.000Z',
     });
     expect(invoice.lineItems.map((l: { kind: string }) => l.kind)).toEqual(['BASE']);
@@ -203,18 +203,18 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
     const [invoice] = await invoicesOf(upgraded.ownerKey);
     expect(
       invoice.lineItems.map(
-        (l: { kind: string; description: string; amount: { amount: number } }) => [
+        (l: { kind: string; description: string; amount: { amount: string } }) => [
           l.kind,
           l.description,
           l.amount.amount,
         ],
       ),
     ).toEqual([
-      ['BASE', 'Starter plan, March 2026', 4900],
-      ['PRORATION', 'Unused time on Starter after 2026-03-16 12:00 UTC', -2450],
-      ['PRORATION', 'Remaining time on Growth after 2026-03-16 12:00 UTC', 9950],
+      ['BASE', 'Starter plan, March 2026', '4900'],
+      ['PRORATION', 'Unused time on Starter after 2026-03-16 12:00 UTC', '-2450'],
+      ['PRORATION', 'Remaining time on Growth after 2026-03-16 12:00 UTC', '9950'],
     ]);
-    expect(invoice.total.amount).toBe(12_400);
+    expect(invoice.total.amount).toBe('12400');
   });
 
   it('a first partial month bills its base by the second: half of March on growth is $99.50', async () => {
@@ -222,7 +222,7 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
     expect(invoice).toMatchObject({
       periodStart: '2026-03-16T12:00:00.000Z',
       periodEnd: '2026-04-01T00:00:00.000Z',
-      total: { amount: 9950 },
+      total: { amount: '9950' },
     });
     expect(invoice.lineItems[0].description).toBe(
       'Growth plan, March 2026 from 2026-03-16 (prorated)',
@@ -313,7 +313,7 @@ describe('the edges of a period', () => {
       kind: 'OVERAGE',
       used: '102000',
       excess: '2000',
-      amount: { amount: 100 },
+      amount: { amount: '100' },
     });
     const upcoming = await gql(
       server.graphqlUrl,
@@ -327,7 +327,7 @@ describe('the edges of a period', () => {
       number: null,
       periodStart: '2026-06-01T00:00:00.000Z',
       lineItems: [{ kind: 'BASE', used: null }],
-      total: { amount: 4900 },
+      total: { amount: '4900' },
     });
     const usage = await gql(server.graphqlUrl, '{ usage(meter: "api_requests") { used } }', {
       key: org.ownerKey,
@@ -353,10 +353,10 @@ describe('upcomingInvoice', () => {
     );
     expect(upcoming.data?.upcomingInvoice).toMatchObject({
       status: 'DRAFT',
-      total: { amount: 19900 + 250 },
+      total: { amount: '20150' },
       lineItems: [
-        { kind: 'BASE', excess: null, amount: { amount: 19900 } },
-        { kind: 'OVERAGE', excess: '50', amount: { amount: 250 } },
+        { kind: 'BASE', excess: null, amount: { amount: '19900' } },
+        { kind: 'OVERAGE', excess: '50', amount: { amount: '250' } },
       ],
     });
     expect(await invoicesOf(org.ownerKey)).toEqual([]);
@@ -416,7 +416,7 @@ describe('reading invoices', () => {
       key: b.ownerKey,
       variables: { id: theirs.id },
     });
-    expect(own.data?.invoice).toEqual({ id: theirs.id, total: { amount: 4900 } });
+    expect(own.data?.invoice).toEqual({ id: theirs.id, total: { amount: '4900' } });
     const admin = await gql(server.graphqlUrl, query, {
       key: server.adminKey,
       variables: { id: theirs.id },

@@ -4,7 +4,7 @@ import {
   addMoney,
   formatMoney,
   formatUnitPrice,
-  MoneyOverflowError,
+  isStorableAmount,
   money,
   roundToMinorUnits,
 } from '../src/billing/money.ts';
@@ -39,26 +39,38 @@ describe('money', () => {
   it('rounds once, half away from zero', () => {
     // 12,345 × $0.0005 = $6.1725 → $6.17 (the metering issue's example)
     expect(roundToMinorUnits(new Decimal('12345').times('0.0005'), 'usd')).toEqual({
-      amount: 617,
+      amount: 617n,
       currency: 'usd',
     });
-    expect(roundToMinorUnits(new Decimal('0.005'), 'usd').amount).toBe(1);
-    expect(roundToMinorUnits(new Decimal('0.0049999'), 'usd').amount).toBe(0);
-    expect(roundToMinorUnits(new Decimal('-0.005'), 'usd').amount).toBe(-1);
-    expect(roundToMinorUnits(new Decimal('2.675'), 'usd').amount).toBe(268); // a float would say 267
+    expect(roundToMinorUnits(new Decimal('0.005'), 'usd').amount).toBe(1n);
+    expect(roundToMinorUnits(new Decimal('0.0049999'), 'usd').amount).toBe(0n);
+    expect(roundToMinorUnits(new Decimal('-0.005'), 'usd').amount).toBe(-1n);
+    expect(roundToMinorUnits(new Decimal('2.675'), 'usd').amount).toBe(268n); // a float would say 267
     // 40,000,000 × $0.0002 + 10,000,000 × $0.0001 = $9,000.00
     const tiered = new Decimal('40000000')
       .times('0.0002')
       .plus(new Decimal('10000000').times('0.0001'));
-    expect(roundToMinorUnits(tiered, 'usd').amount).toBe(900_000);
+    expect(roundToMinorUnits(tiered, 'usd').amount).toBe(900_000n);
   });
 
   it('knows currencies without minor units', () => {
     expect(roundToMinorUnits(new Decimal('1234.5'), 'jpy')).toEqual({
-      amount: 1235,
+      amount: 1235n,
       currency: 'jpy',
     });
     expect(formatMoney(money(1235, 'jpy'))).toBe('¥1,235');
+  });
+
+  it('is exact far beyond a float, and knows what an invoice can store', () => {
+    // $0.0003 × 40,000,000,000,000,000,000 requests = $12,000,000,000,000,000.00
+    const huge = roundToMinorUnits(new Decimal('0.0003').times('40000000000000000000'), 'usd');
+    expect(huge.amount).toBe(1_200_000_000_000_000_000n);
+    expect(formatMoney(huge)).toBe('$12,000,000,000,000,000.00');
+    // 10^20 dollars is 10^22 cents: exact, but more than a signed 64-bit column holds.
+    expect(roundToMinorUnits(new Decimal('1e20'), 'usd').amount).toBe(10n ** 22n);
+    expect(isStorableAmount(9_223_372_036_854_775_807n)).toBe(true);
+    expect(isStorableAmount(9_223_372_036_854_775_808n)).toBe(false);
+    expect(isStorableAmount(-9_223_372_036_854_775_808n)).toBe(true);
   });
 
   it('formats for people', () => {
@@ -73,13 +85,13 @@ describe('money', () => {
   });
 
   it('refuses amounts that are not safe integers and mixed currencies', () => {
-    expect(() => money(0.5, 'usd')).toThrow(MoneyOverflowError);
-    expect(() => roundToMinorUnits(new Decimal('1e20'), 'usd')).toThrow(MoneyOverflowError);
+    expect(() => money(0.5, 'usd')).toThrow(RangeError);
+    expect(() => money(2 ** 53, 'usd')).toThrow(RangeError);
     expect(() => addMoney(money(1, 'usd'), money(1, 'eur'))).toThrow(
       /cannot add eur to usd|cannot add usd to eur/,
     );
     expect(addMoney(money(4900, 'usd'), money(617, 'usd'))).toEqual({
-      amount: 5517,
+      amount: 5517n,
       currency: 'usd',
     });
   });

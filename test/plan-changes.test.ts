@@ -60,7 +60,7 @@ describe('previewPlanChange', () => {
       to: { key: 'growth' },
       timing: 'IMMEDIATELY',
       effectiveAt: '2026-03-16T12:00:00.000Z',
-      proration: { amount: 7500, formatted: '$75.00' },
+      proration: { amount: '7500', formatted: '$75.00' },
       warnings: [],
     });
     // This month's invoice if it ended now: Starter's base (the plan the month began on), the
@@ -69,33 +69,33 @@ describe('previewPlanChange', () => {
       {
         kind: 'BASE',
         description: 'Starter plan, March 2026',
-        amount: { amount: 4900 },
+        amount: { amount: '4900' },
         excess: null,
         rateDescription: null,
       },
       {
         kind: 'OVERAGE',
         description: 'api_requests: 200,000 request over the included 1,000,000',
-        amount: { amount: 6000 },
+        amount: { amount: '6000' },
         excess: '200000',
         rateDescription: '$0.0003 per request over 1,000,000',
       },
       {
         kind: 'PRORATION',
         description: 'Unused time on Starter after 2026-03-16 12:00 UTC',
-        amount: { amount: -2450 },
+        amount: { amount: '-2450' },
         excess: null,
         rateDescription: null,
       },
       {
         kind: 'PRORATION',
         description: 'Remaining time on Growth after 2026-03-16 12:00 UTC',
-        amount: { amount: 9950 },
+        amount: { amount: '9950' },
         excess: null,
         rateDescription: null,
       },
     ]);
-    expect(preview.nextInvoiceTotal).toEqual({ amount: 4900 + 6000 + 7500, formatted: '$184.00' });
+    expect(preview.nextInvoiceTotal).toEqual({ amount: '18400', formatted: '$184.00' });
   });
 
   it("warns when the new plan's HARD limits are already exceeded, and allows it", async () => {
@@ -173,7 +173,7 @@ describe('changePlan', () => {
       expect(response.data?.changePlan).toEqual({
         __typename: 'ChangePlanSuccess',
         subscription: { plan: { key: 'growth' }, pendingPlan: null, status: 'ACTIVE' },
-        preview: { proration: { amount: 7500 } },
+        preview: { proration: { amount: '7500' } },
       });
       await updates.waitFor(1);
       expect(updates.results[0]?.data?.subscriptionUpdated).toEqual({
@@ -223,7 +223,7 @@ describe('changePlan', () => {
     });
     expect(response.data?.changePlan).toMatchObject({
       subscription: { plan: { key: 'growth' }, pendingPlan: { key: 'starter' } },
-      preview: { proration: { amount: 0 } },
+      preview: { proration: { amount: '0' } },
     });
     clock.set('2026-04-01T00:10:00.000Z');
     await server.app.services?.jobs.send('subscription-renewal', {});

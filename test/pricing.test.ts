@@ -19,17 +19,17 @@ const tiers = [
 describe('overage cost', () => {
   it('prices graduated tiers over total usage, rounding once', () => {
     const terms = { included: d('10000000'), unitPrice: null, tiers };
-    expect(overageCost(d('10000000'), terms, 'usd').amount).toBe(0);
-    expect(overageCost(d('10000001'), terms, 'usd').amount).toBe(0); // $0.0002 rounds to 0 cents
-    expect(overageCost(d('10000025'), terms, 'usd').amount).toBe(1); // $0.005 → $0.01
-    expect(overageCost(d('50000000'), terms, 'usd').amount).toBe(800_000);
-    expect(overageCost(d('60000000'), terms, 'usd').amount).toBe(900_000);
-    expect(overageCost(d('60000000.5'), terms, 'usd').amount).toBe(900_000); // + $0.00005
+    expect(overageCost(d('10000000'), terms, 'usd').amount).toBe(0n);
+    expect(overageCost(d('10000001'), terms, 'usd').amount).toBe(0n); // $0.0002 rounds to 0n cents
+    expect(overageCost(d('10000025'), terms, 'usd').amount).toBe(1n); // $0.005 → $0.01
+    expect(overageCost(d('50000000'), terms, 'usd').amount).toBe(800_000n);
+    expect(overageCost(d('60000000'), terms, 'usd').amount).toBe(900_000n);
+    expect(overageCost(d('60000000.5'), terms, 'usd').amount).toBe(900_000n); // + $0.00005
   });
 
   it('skips tiers that end below the included quantity', () => {
     const terms = { included: d('60000000'), unitPrice: null, tiers };
-    expect(overageCost(d('70000000'), terms, 'usd').amount).toBe(100_000);
+    expect(overageCost(d('70000000'), terms, 'usd').amount).toBe(100_000n);
   });
 
   it('prices a flat overage exactly', () => {
@@ -39,11 +39,11 @@ describe('overage cost', () => {
         { included: d('100000'), unitPrice: d('0.0005'), tiers: null },
         'usd',
       ).amount,
-    ).toBe(617);
+    ).toBe(617n);
     expect(
       overageCost(d('130'), { included: d('100'), unitPrice: d('0.10'), tiers: null }, 'usd')
         .amount,
-    ).toBe(300);
+    ).toBe(300n);
   });
 });
 

@@ -251,7 +251,7 @@ describe('overage money', () => {
       used: '112345',
       limit: '100000',
       overage: '12345',
-      overageCost: { amount: 617, currency: 'usd', formatted: '$6.17' },
+      overageCost: { amount: '617', currency: 'usd', formatted: '$6.17' },
       status: 'EXCEEDED',
       blocked: false,
       remaining: '0',
@@ -268,7 +268,7 @@ describe('overage money', () => {
     expect(await usageOf(server.graphqlUrl, org.ownerKey, 'api_requests')).toMatchObject({
       used: '60000000',
       overage: '50000000',
-      overageCost: { amount: 900000, formatted: '$9,000.00' },
+      overageCost: { amount: '900000', formatted: '$9,000.00' },
     });
   });
 });
@@ -336,7 +336,7 @@ describe('limit modes', () => {
       status: 'EXCEEDED',
       blocked: false,
       overage: '500',
-      overageCost: { amount: 0 },
+      overageCost: { amount: '0' },
     });
   });
 

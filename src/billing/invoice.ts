@@ -25,7 +25,7 @@ export interface InvoiceLine {
 
 export interface InvoiceInput {
   currency: string;
-  plan: { name: string; basePriceAmount: number };
+  plan: { name: string; basePriceAmount: bigint };
   /** What the base bills: the month, or from a mid-month start (or the end of a trial) to the next 1st. */
   period: Period;
   /** The whole calendar month of the period (the base is prorated by its seconds). */
@@ -37,7 +37,7 @@ export interface InvoiceInput {
     used: Decimal;
     quota: EffectiveQuota;
   }[];
-  adjustments: { kind: 'PRORATION' | 'CREDIT'; description: string; amount: number }[];
+  adjustments: { kind: 'PRORATION' | 'CREDIT'; description: string; amount: bigint }[];
   /** A Stripe subscription bills the base and the prorations itself: those lines are prepaid. */
   subscriptionBilledByStripe: boolean;
 }
@@ -70,16 +70,15 @@ export function computeInvoice(input: InvoiceInput): ComputedInvoice {
       prepaid: prepaid && adjustment.kind === 'PRORATION',
     });
   }
-  const sum = lines.reduce((total, line) => total + line.amount.amount, 0);
-  const subtotal = lines
-    .filter((l) => l.kind !== 'CREDIT')
-    .reduce((t, l) => t + l.amount.amount, 0);
-  const due = lines.filter((l) => !l.prepaid).reduce((t, l) => t + l.amount.amount, 0);
+  const sumOf = (some: InvoiceLine[]) => some.reduce((t, line) => t + line.amount.amount, 0n);
+  const sum = sumOf(lines);
+  const subtotal = sumOf(lines.filter((l) => l.kind !== 'CREDIT'));
+  const due = sumOf(lines.filter((l) => !l.prepaid));
   return {
     lines,
     subtotal: money(subtotal, input.currency),
     total: money(sum, input.currency),
-    amountDue: money(Math.max(0, due), input.currency),
+    amountDue: money(due > 0n ? due : 0n, input.currency),
   };
 }
 
@@ -94,7 +93,7 @@ const MONTH_NAME = new Intl.DateTimeFormat('en-US', {
 function amountOnlyLine(
   kind: InvoiceLine['kind'],
   description: string,
-  amount: number,
+  amount: bigint,
   currency: string,
 ): Omit<InvoiceLine, 'prepaid'> {
   return {
@@ -113,16 +112,16 @@ function amountOnlyLine(
 function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
   const { period, month, plan } = input;
   const monthName = MONTH_NAME.format(month.start);
-  const line = (description: string, amount: number) =>
+  const line = (description: string, amount: bigint) =>
     amountOnlyLine('BASE', description, amount, input.currency);
   if (period.start.getTime() === month.start.getTime()) {
     return line(`${plan.name} plan, ${monthName}`, plan.basePriceAmount);
   }
-  if (period.start >= period.end) return line(`${plan.name} plan, ${monthName} (trial)`, 0);
+  if (period.start >= period.end) return line(`${plan.name} plan, ${monthName} (trial)`, 0n);
   const seconds = (p: Period) => BigInt(Math.floor((p.end.getTime() - p.start.getTime()) / 1000));
   return line(
     `${plan.name} plan, ${monthName} from ${period.start.toISOString().slice(0, 10)} (prorated)`,
-    roundHalfAwayFromZero(BigInt(plan.basePriceAmount) * seconds(period), seconds(month)),
+    roundHalfAwayFromZero(plan.basePriceAmount * seconds(period), seconds(month)),
   );
 }
 

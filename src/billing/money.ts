@@ -1,4 +1,4 @@
-import { Decimal, formatDecimal } from './decimal.ts';
+import { Decimal } from './decimal.ts';
 
 /**
  * Money is an integer amount in the currency's smallest unit (cents for USD), as Stripe keeps it.
@@ -6,17 +6,10 @@ import { Decimal, formatDecimal } from './decimal.ts';
  * once, per line item, half away from zero ($6.1725 → $6.17, $0.005 → $0.01, -$0.005 → -$0.01).
  */
 export interface Money {
-  /** Smallest currency unit; a safe integer. */
-  amount: number;
+  /** Smallest currency unit, exact at any size (a stored invoice holds a signed 64-bit one). */
+  amount: bigint;
   /** ISO 4217, lower case, as Stripe writes it. */
   currency: string;
-}
-
-export class MoneyOverflowError extends Error {
-  constructor(value: string) {
-    super(`amount ${value} is beyond the range money amounts can carry`);
-    this.name = 'MoneyOverflowError';
-  }
 }
 
 /** Digits after the point of a currency's smallest unit: 2 for usd, 0 for jpy, 3 for kwd. */
@@ -31,9 +24,19 @@ function minorUnitDigits(currency: string): number {
 // resolvedOptions() builds a new object each call; the invoice run asks for every line.
 const minorDigits = new Map<string, number>();
 
-export function money(amount: number, currency: string): Money {
-  if (!Number.isSafeInteger(amount)) throw new MoneyOverflowError(String(amount));
-  return { amount, currency: currency.toLowerCase() };
+export function money(amount: bigint | number, currency: string): Money {
+  if (typeof amount === 'number' && !Number.isSafeInteger(amount)) {
+    throw new RangeError(`${amount} is not an exact integer amount of minor units`);
+  }
+  return { amount: BigInt(amount), currency: currency.toLowerCase() };
+}
+
+/** The range of a Postgres bigint, where invoices keep their amounts. */
+const MAX_STORED = 2n ** 63n - 1n;
+const MIN_STORED = -(2n ** 63n);
+
+export function isStorableAmount(amount: bigint): boolean {
+  return amount <= MAX_STORED && amount >= MIN_STORED;
 }
 
 /**
@@ -44,12 +47,19 @@ export function roundToMinorUnits(major: Decimal, currency: string): Money {
   const minor = major.times(new Decimal(10).pow(minorUnitDigits(currency)));
   // toDecimalPlaces(0, ROUND_HALF_UP) rounds half away from zero in decimal.js.
   const rounded = minor.toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
-  return money(toSafeInteger(rounded), currency);
+  return money(BigInt(rounded.toFixed(0)), currency);
 }
 
 /** The amount in major units as an exact decimal ("49.00" for 4900 cents). */
 function toMajorUnits(value: Money): Decimal {
-  return new Decimal(value.amount).dividedBy(new Decimal(10).pow(minorUnitDigits(value.currency)));
+  return new Decimal(value.amount.toString()).dividedBy(
+    new Decimal(10).pow(minorUnitDigits(value.currency)),
+  );
+}
+
+/** For sorting: a negative number when a < b, 0 when equal, positive when a > b. */
+export function compareAmounts(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function addMoney(a: Money, b: Money): Money {
@@ -75,12 +85,6 @@ export function formatUnitPrice(unitPrice: Decimal | string, currency: string): 
   const price = typeof unitPrice === 'string' ? new Decimal(unitPrice) : unitPrice;
   const digits = Math.max(minorUnitDigits(currency), price.decimalPlaces());
   return formatterFor(currency, digits).format(price.toFixed(digits) as Intl.StringNumericLiteral);
-}
-
-function toSafeInteger(value: Decimal): number {
-  const asNumber = value.toNumber();
-  if (!Number.isSafeInteger(asNumber)) throw new MoneyOverflowError(formatDecimal(value));
-  return asNumber;
 }
 
 const formatters = new Map<string, Intl.NumberFormat>();

@@ -14,8 +14,8 @@ export interface Proration {
 }
 
 export function prorate(input: {
-  oldAmount: number;
-  newAmount: number;
+  oldAmount: bigint;
+  newAmount: bigint;
   currency: string;
   periodStart: Date;
   periodEnd: Date;
@@ -26,22 +26,22 @@ export function prorate(input: {
   const at = BigInt(Math.floor(input.at.getTime() / 1000));
   const length = end - start;
   const remaining = at >= end ? 0n : at <= start ? length : end - at;
-  const share = (amount: number) =>
-    length === 0n ? 0 : roundHalfAwayFromZero(BigInt(amount) * remaining, length);
+  const share = (amount: bigint) =>
+    length === 0n ? 0n : roundHalfAwayFromZero(amount * remaining, length);
   const credit = -share(input.oldAmount);
   const charge = share(input.newAmount);
   return {
-    credit: money(credit === 0 ? 0 : credit, input.currency),
+    credit: money(credit, input.currency),
     charge: money(charge, input.currency),
     total: money(credit + charge, input.currency),
   };
 }
 
 /** numerator / denominator rounded half away from zero, exactly. */
-export function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): number {
+export function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
   const negative = numerator < 0n !== denominator < 0n;
   const n = numerator < 0n ? -numerator : numerator;
   const d = denominator < 0n ? -denominator : denominator;
   const rounded = (2n * n + d) / (2n * d);
-  return Number(negative ? -rounded : rounded);
+  return negative ? -rounded : rounded;
 }

@@ -1,6 +1,6 @@
 import type { Aggregation } from './aggregation.ts';
 import { Decimal, formatDecimal } from './decimal.ts';
-import type { Money } from './money.ts';
+import { type Money, money } from './money.ts';
 import type { Period } from './period.ts';
 import { overageCost, overageUnits } from './pricing.ts';
 import {
@@ -76,7 +76,7 @@ export function evaluateUsage(input: {
             { included: limit, unitPrice: quota.overageUnitPrice, tiers: quota.overageTiers },
             input.currency,
           )
-        : { amount: 0, currency: input.currency },
+        : money(0n, input.currency),
     periodStart: period.start,
     periodEnd: period.end,
     updatedAt: input.updatedAt ?? period.start,

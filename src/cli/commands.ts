@@ -117,7 +117,11 @@ export const COMMANDS: Record<string, Command> = {
         `${report.period}: ${report.organizations} organizations to invoice, ${report.created} invoices created${ctx.stripe ? `, ${report.pushed} finalized in Stripe` : ''}`,
       );
       for (const f of report.failed)
-        print(`  not in Stripe yet: ${f.invoiceId} (${f.organizationId}): ${f.error}`);
+        print(
+          f.invoiceId
+            ? `  not in Stripe yet: ${f.invoiceId} (${f.organizationId}): ${f.error}`
+            : `  not invoiced: ${f.organizationId}: ${f.error}`,
+        );
       return report.failed.length > 0 ? 1 : 0;
     },
   },

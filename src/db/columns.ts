@@ -17,4 +17,4 @@ export const timestamps = {
 export const quantity = (name: string) => numeric(name, { precision: 38, scale: 12 });
 
 /** Money: an integer in the currency's smallest unit (cents). */
-export const moneyAmount = (name: string) => bigint(name, { mode: 'number' });
+export const moneyAmount = (name: string) => bigint(name, { mode: 'bigint' });

@@ -24,7 +24,9 @@ export const invoiceRunJob = defineJob({
     if (!month) throw new Error(`bad period ${payload.period}`);
     const report = await runInvoices(deps.services, deps.log, { month, now });
     if (report.failed.length > 0) {
-      throw new Error(`${report.failed.length} invoices of ${report.period} are not in Stripe yet`);
+      throw new Error(
+        `${report.failed.length} invoices of ${report.period} are not stored or not in Stripe yet`,
+      );
     }
     return report;
   },

@@ -1,4 +1,5 @@
 import { Decimal } from '../billing/decimal.ts';
+import { money } from '../billing/money.ts';
 import type { MeterUsageFigures } from '../billing/usage-evaluation.ts';
 import type { BillingSubscriptionRow, ThresholdAlertRow } from '../db/schema.ts';
 
@@ -18,7 +19,8 @@ export interface MeterUsageWire {
   projected: string;
   onTrack: boolean;
   overage: string;
-  overageCost: { amount: number; currency: string };
+  /** Minor units as decimal text: JSON has no 64-bit integers. */
+  overageCost: { amount: string; currency: string };
   periodStart: string;
   periodEnd: string;
   updatedAt: string;
@@ -32,6 +34,7 @@ export function usageToWire(u: MeterUsageFigures): MeterUsageWire {
     remaining: u.remaining?.toFixed() ?? null,
     projected: u.projected.toFixed(),
     overage: u.overage.toFixed(),
+    overageCost: { amount: u.overageCost.amount.toString(), currency: u.overageCost.currency },
     periodStart: u.periodStart.toISOString(),
     periodEnd: u.periodEnd.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
@@ -46,6 +49,7 @@ export function usageFromWire(w: MeterUsageWire): MeterUsageFigures {
     remaining: w.remaining === null ? null : new Decimal(w.remaining),
     projected: new Decimal(w.projected),
     overage: new Decimal(w.overage),
+    overageCost: money(BigInt(w.overageCost.amount), w.overageCost.currency),
     periodStart: new Date(w.periodStart),
     periodEnd: new Date(w.periodEnd),
     updatedAt: new Date(w.updatedAt),

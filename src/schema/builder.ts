@@ -24,6 +24,8 @@ export const builder = new SchemaBuilder<{
     /** Exact decimal text; parsed and range-checked by the domain, never as a float. */
     Decimal: { Input: string; Output: Decimal | string };
     JSON: { Input: unknown; Output: unknown };
+    /** An integer amount in minor units, carried as a string of digits. */
+    MinorUnits: { Input: bigint; Output: bigint };
   };
 }>({
   // scope-auth first: it must decide before anything else runs.

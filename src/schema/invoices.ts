@@ -19,7 +19,7 @@ const InvoiceStatusEnum = builder.enumType('InvoiceStatus', {
   values: invoiceStatus.enumValues,
 });
 
-const money = (amount: number, invoice: InvoiceView) => ({ amount, currency: invoice.currency });
+const money = (amount: bigint, invoice: InvoiceView) => ({ amount, currency: invoice.currency });
 
 const InvoiceType = builder.objectRef<InvoiceView>('Invoice').implement({
   fields: (t) => ({

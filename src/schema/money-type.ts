@@ -3,7 +3,11 @@ import { builder } from './builder.ts';
 
 export const MoneyType = builder.objectRef<Money>('Money').implement({
   fields: (t) => ({
-    amount: t.exposeInt('amount', { description: 'Smallest currency unit (cents for USD).' }),
+    amount: t.field({
+      type: 'MinorUnits',
+      description: 'Smallest currency unit (cents for USD), exact at any size.',
+      resolve: (m) => m.amount,
+    }),
     currency: t.exposeString('currency', {
       description: 'ISO 4217, lower case, as Stripe writes it: usd, eur.',
     }),

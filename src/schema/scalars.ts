@@ -1,5 +1,6 @@
 import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import { formatDecimal } from '../billing/decimal.ts';
+import { isStorableAmount } from '../billing/money.ts';
 import { builder } from './builder.ts';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -44,6 +45,33 @@ builder.scalarType('Decimal', {
     }
     throw new GraphQLError('Decimal must be a string such as "12.5"');
   },
+});
+
+const MINOR_UNITS = /^-?\d{1,19}$/;
+
+/**
+ * Minor units in: a string of digits (or a safe JSON integer) within what an invoice can store.
+ * Out, any size: a computed amount (usage of a huge quantity) is exact however long.
+ */
+function parseMinorUnits(value: unknown): bigint {
+  const text =
+    typeof value === 'string' ? value : Number.isSafeInteger(value) ? String(value) : null;
+  if (text !== null && MINOR_UNITS.test(text)) {
+    const amount = BigInt(text);
+    if (isStorableAmount(amount)) return amount;
+  }
+  throw new GraphQLError(
+    'MinorUnits must be a string of digits with an optional minus sign, such as "4900", within a signed 64-bit integer',
+  );
+}
+
+builder.scalarType('MinorUnits', {
+  description:
+    "An integer amount in a currency's smallest unit, as a string of digits with an optional minus sign.",
+  serialize: (value) => String(value),
+  parseValue: parseMinorUnits,
+  parseLiteral: (ast) =>
+    parseMinorUnits(ast.kind === Kind.STRING || ast.kind === Kind.INT ? ast.value : undefined),
 });
 
 builder.scalarType('JSON', {

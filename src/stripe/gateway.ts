@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { startOfNextUtcMonth } from '../billing/period.ts';
-import { call } from './call.ts';
+import { call, stripeAmount } from './call.ts';
 import { StripeInvoicing } from './invoicing.ts';
 
 /** One plan version as Stripe sells it: a product per plan key, a price per version. */
@@ -11,7 +11,7 @@ export interface PlanVersion {
   version: number;
   currency: string;
   /** In the smallest currency unit. */
-  basePriceAmount: number;
+  basePriceAmount: bigint;
   interval: 'MONTH' | 'YEAR';
 }
 
@@ -49,7 +49,7 @@ export class StripeGateway {
         {
           product: productId,
           currency: plan.currency,
-          unit_amount: plan.basePriceAmount,
+          unit_amount: stripeAmount(plan.basePriceAmount, `the price of ${plan.name}`),
           recurring: { interval: plan.interval === 'YEAR' ? 'year' : 'month' },
           lookup_key: lookupKey,
           nickname: `${plan.name} v${plan.version}`,

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { call } from './call.ts';
+import { call, stripeAmount } from './call.ts';
 
 /**
  * Stripe calls of the invoice run: a draft invoice of our own (our lines only: pending items of
@@ -57,16 +57,17 @@ export class StripeInvoicing {
     invoiceId: string;
     customerId: string;
     stripeInvoiceId: string;
-    amount: number;
+    amount: bigint;
     currency: string;
     description: string;
   }): Promise<Stripe.InvoiceItem> {
+    const amount = stripeAmount(input.amount, `the invoice line "${input.description}"`);
     return call(() =>
       this.#stripe.invoiceItems.create(
         {
           customer: input.customerId,
           invoice: input.stripeInvoiceId,
-          amount: input.amount,
+          amount,
           currency: input.currency,
           description: input.description,
           metadata: { line_id: input.lineId, invoice_id: input.invoiceId },

@@ -293,8 +293,11 @@ function Upgrade(props: {
   current: string | undefined;
   onChanged: (subscription: NonNullable<DashboardQuery['subscription']>) => void;
 }) {
-  const currentPrice = props.plans.find((p) => p.key === props.current)?.basePrice.amount ?? 0;
-  const upgrades = props.plans.filter((p) => p.basePrice.amount > currentPrice);
+  // Amounts are minor units as strings (exact at any size): compared as BigInts.
+  const currentPrice = BigInt(
+    props.plans.find((p) => p.key === props.current)?.basePrice.amount ?? '0',
+  );
+  const upgrades = props.plans.filter((p) => BigInt(p.basePrice.amount) > currentPrice);
   const [choice, setChoice] = useState(upgrades[0]?.key ?? '');
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);

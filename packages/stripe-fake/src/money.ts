@@ -1,3 +1,5 @@
+import { invalidParameter } from './errors.ts';
+
 /**
  * Money arithmetic on integer minor units. Prorations multiply before dividing, in BigInt, so
  * no float ever touches an amount.
@@ -23,4 +25,21 @@ export function formatAmount(amount: number, currency: string): string {
   const text = `${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
   const symbol = symbols[currency];
   return symbol ? `${sign}${symbol}${text}` : `${sign}${text} ${currency.toUpperCase()}`;
+}
+
+/**
+ * Stripe takes amounts of at most eight digits (99999999 minor units, $999,999.99 in usd) and
+ * refuses a larger one with `amount_too_large`.
+ */
+const MAX_AMOUNT = 99_999_999;
+
+export function checkAmountSize(param: string, amount: number): number {
+  if (Math.abs(amount) > MAX_AMOUNT) {
+    throw invalidParameter(
+      param,
+      `Amount must be no more than ${MAX_AMOUNT} in the currency's smallest unit.`,
+      'amount_too_large',
+    );
+  }
+  return amount;
 }

@@ -155,4 +155,22 @@ describe('stripe fake: invoice items and manual invoices', () => {
     expect(listed.data[0]?.metadata).toEqual({ change: 'chg_1' });
     expect((await stripe.invoices.retrieve(draft.id)).metadata).toEqual({ change: 'chg_1' });
   });
+
+  it('refuses an amount of more than eight digits, as Stripe does, and creates nothing', async () => {
+    const { stripe } = await setup();
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const largest = await stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 99_999_999,
+      currency: 'usd',
+    });
+    expect(largest.amount).toBe(99_999_999);
+    expect(
+      await caught(
+        stripe.invoiceItems.create({ customer: customer.id, amount: 100_000_000, currency: 'usd' }),
+      ),
+    ).toMatchObject({ statusCode: 400, code: 'amount_too_large', param: 'amount' });
+    const items = await stripe.invoiceItems.list({ customer: customer.id });
+    expect(items.data.map((item) => item.id)).toEqual([largest.id]);
+  });
 });

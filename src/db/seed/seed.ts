@@ -30,7 +30,7 @@ export async function seedDatabase(
           id: planId,
           key: plan.key,
           name: plan.name,
-          basePriceAmount: plan.basePriceAmount,
+          basePriceAmount: BigInt(plan.basePriceAmount),
           trialDays: plan.trialDays,
           features: plan.features,
         });

@@ -48,7 +48,7 @@ export const invoices = pgTable(
     total: moneyAmount('total').notNull(),
     /** What this invoice collects: the total less what the Stripe subscription billed already. */
     amountDue: moneyAmount('amount_due').notNull(),
-    amountPaid: moneyAmount('amount_paid').notNull().default(0),
+    amountPaid: moneyAmount('amount_paid').notNull().default(0n),
     stripeInvoiceId: text('stripe_invoice_id').unique(),
     hostedInvoiceUrl: text('hosted_invoice_url'),
     /** Set before the first push to Stripe: a push that finds it set looks for what a crash left. */

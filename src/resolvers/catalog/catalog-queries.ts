@@ -1,4 +1,5 @@
 import { asc, desc } from 'drizzle-orm';
+import { compareAmounts } from '../../billing/money.ts';
 import type { RequestContext } from '../../context.ts';
 import { type MeterRow, meters, type PlanRow, plans } from '../../db/schema.ts';
 import { latestPlanVersion } from './plan-store.ts';
@@ -13,7 +14,9 @@ export async function listPlans(ctx: RequestContext): Promise<PlanRow[]> {
     .orderBy(plans.key, desc(plans.version));
   return latest
     .filter((plan) => plan.active)
-    .sort((a, b) => a.basePriceAmount - b.basePriceAmount || a.key.localeCompare(b.key));
+    .sort(
+      (a, b) => compareAmounts(a.basePriceAmount, b.basePriceAmount) || a.key.localeCompare(b.key),
+    );
 }
 
 /** The newest version of a plan key, sold or not (subscribers still see their plan). */

@@ -44,7 +44,7 @@ export function draftFigures(draft: InvoiceDraft) {
     subtotal: draft.computed.subtotal.amount,
     total: draft.computed.total.amount,
     amountDue: draft.computed.amountDue.amount,
-    amountPaid: 0,
+    amountPaid: 0n,
   };
 }
 

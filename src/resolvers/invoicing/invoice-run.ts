@@ -20,8 +20,11 @@ export interface InvoiceRunReport {
   created: number;
   /** Invoices finalized in Stripe by this run (with Stripe). */
   pushed: number;
-  /** Invoices left DRAFT because Stripe refused or failed; a later run finishes them. */
-  failed: { invoiceId: string; organizationId: string; error: string }[];
+  /**
+   * Invoices left DRAFT because Stripe refused or failed (a later run finishes them), and
+   * organizations whose invoice could not be stored (no invoiceId).
+   */
+  failed: { invoiceId: string | null; organizationId: string; error: string }[];
 }
 
 const BATCH = 500;
@@ -55,11 +58,17 @@ export async function runInvoices(
   };
   const billedByStripe = services.stripe !== null;
   for (let i = 0; i < organizationIds.length; i += BATCH) {
-    const stored = await storeInvoices(services.db, organizationIds.slice(i, i + BATCH), month, {
-      billedByStripe,
-      now,
-    });
+    const { stored, refused } = await storeInvoices(
+      services.db,
+      organizationIds.slice(i, i + BATCH),
+      month,
+      { billedByStripe, now },
+    );
     report.created += stored.length;
+    for (const { organizationId, error } of refused) {
+      log.error({ organizationId }, `invoice not stored: ${error}`);
+      report.failed.push({ invoiceId: null, organizationId, error });
+    }
     announceInvoices(services, stored);
     options.progress?.(
       'invoicing',

@@ -1,5 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { formatDecimal } from '../../billing/decimal.ts';
+import { isStorableAmount } from '../../billing/money.ts';
 import type { Period } from '../../billing/period.ts';
 import type { Database, Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
@@ -12,7 +13,7 @@ import {
   prorationItems,
 } from '../../db/schema.ts';
 import { lockMonthsForInvoicing } from '../metering/closed-periods-store.ts';
-import { draftFigures, draftInvoices } from './invoice-drafts.ts';
+import { draftFigures, draftInvoices, type InvoiceDraft } from './invoice-drafts.ts';
 
 /** The next invoice number, drawn when an invoice is finalized: INV-000042. */
 export const nextInvoiceNumber = sql<string>`'INV-' || lpad(nextval('invoice_numbers')::text, 6, '0')`;
@@ -22,14 +23,15 @@ export const nextInvoiceNumber = sql<string>`'INV-' || lpad(nextval('invoice_num
  * transaction under the organizations' month locks (late usage waits, then finds the month
  * closed). Ledger-only, and with nothing to collect, an invoice is finalized at once (OPEN, or
  * PAID when nothing is due); with Stripe it stays DRAFT until Stripe's invoice is finalized.
- * Answers the invoices it stored.
+ * Answers the invoices it stored, and the organizations whose invoice has an amount too large to
+ * store (refused alone, so that their neighbours in the batch are invoiced).
  */
 export async function storeInvoices(
   db: Database,
   organizationIds: readonly string[],
   month: Period,
   options: { billedByStripe: boolean; now: Date },
-): Promise<InvoiceRow[]> {
+): Promise<{ stored: InvoiceRow[]; refused: RefusedInvoice[] }> {
   return db.transaction(async (tx) => {
     await lockMonthsForInvoicing(tx, organizationIds, month.start);
     const existing = await tx
@@ -44,7 +46,8 @@ export async function storeInvoices(
     const invoiced = new Set(existing.map((row) => row.organizationId));
     const todo = organizationIds.filter((id) => !invoiced.has(id));
     const drafts = await draftInvoices(tx, todo, month, { billedByStripe: options.billedByStripe });
-    if (drafts.size === 0) return [];
+    const refused = refuseUnstorable(drafts);
+    if (drafts.size === 0) return { stored: [], refused };
 
     const invoiceRows: NewInvoice[] = [];
     const lineRows: InvoiceLineItemRow[] = [];
@@ -52,13 +55,13 @@ export async function storeInvoices(
     for (const draft of drafts.values()) {
       const id = newId('inv');
       const due = draft.computed.amountDue.amount;
-      const finalized = !options.billedByStripe || due === 0;
+      const finalized = !options.billedByStripe || due === 0n;
       invoiceRows.push({
         ...draftFigures(draft),
         id,
-        status: !finalized ? 'DRAFT' : due === 0 ? 'PAID' : 'OPEN',
+        status: !finalized ? 'DRAFT' : due === 0n ? 'PAID' : 'OPEN',
         finalizedAt: finalized ? options.now : null,
-        paidAt: finalized && due === 0 ? options.now : null,
+        paidAt: finalized && due === 0n ? options.now : null,
       });
       draft.computed.lines.forEach((line, position) => {
         lineRows.push({
@@ -83,12 +86,36 @@ export async function storeInvoices(
     await insertInvoices(tx, invoiceRows, options.now);
     await insertLines(tx, lineRows);
     await markProrationsTaken(tx, taken);
-    return tx
+    const stored = await tx
       .select()
       .from(invoices)
       .where(sql`${invoices.id} = any(${toPgArray(invoiceRows.map((row) => row.id))}::text[])`)
       .orderBy(invoices.id);
+    return { stored, refused };
   });
+}
+
+export interface RefusedInvoice {
+  organizationId: string;
+  error: string;
+}
+
+/** Takes out of `drafts` those with an amount beyond a bigint column, and says why. */
+function refuseUnstorable(drafts: Map<string, InvoiceDraft>): RefusedInvoice[] {
+  const refused: RefusedInvoice[] = [];
+  for (const [organizationId, draft] of drafts) {
+    const { subtotal, total, amountDue, lines } = draft.computed;
+    const amounts = [subtotal, total, amountDue, ...lines.map((line) => line.amount)];
+    const tooLarge = amounts.find((value) => !isStorableAmount(value.amount));
+    if (tooLarge) {
+      drafts.delete(organizationId);
+      refused.push({
+        organizationId,
+        error: `an amount of ${tooLarge.amount} minor units is more than an invoice can hold (a signed 64-bit integer)`,
+      });
+    }
+  }
+  return refused;
 }
 
 type NewInvoice = ReturnType<typeof draftFigures> &
@@ -99,7 +126,7 @@ type NewInvoice = ReturnType<typeof draftFigures> &
  * rows): drizzle's multi-row insert builder costs more CPU than the rest of the invoice run.
  */
 async function insertInvoices(tx: Executor, rows: NewInvoice[], now: Date): Promise<void> {
-  const column = (value: (row: NewInvoice) => string | number | Date | null) =>
+  const column = (value: (row: NewInvoice) => string | number | bigint | Date | null) =>
     toPgArray(rows.map((row) => text(value(row))));
   await tx.execute(sql`
     insert into ${invoices} (id, organization_id, number, status, month_start, period_start, period_end,
@@ -125,7 +152,7 @@ async function insertInvoices(tx: Executor, rows: NewInvoice[], now: Date): Prom
 
 async function insertLines(tx: Executor, rows: InvoiceLineItemRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const column = (value: (row: InvoiceLineItemRow) => string | number | boolean | null) =>
+  const column = (value: (row: InvoiceLineItemRow) => string | number | bigint | boolean | null) =>
     toPgArray(rows.map((row) => text(value(row))));
   await tx.execute(sql`
     insert into ${invoiceLineItems} (id, invoice_id, position, kind, description, meter_key, used,
@@ -146,7 +173,7 @@ async function insertLines(tx: Executor, rows: InvoiceLineItemRow[]): Promise<vo
 }
 
 /** A column value as Postgres reads it back from text. */
-function text(value: string | number | boolean | Date | null): string | null {
+function text(value: string | number | bigint | boolean | Date | null): string | null {
   if (value === null) return null;
   return value instanceof Date ? value.toISOString() : String(value);
 }

@@ -92,7 +92,7 @@ async function addMissingItems(push: Push, stripeInvoiceId: string): Promise<voi
       and(
         eq(invoiceLineItems.invoiceId, invoice.id),
         eq(invoiceLineItems.prepaid, false),
-        ne(invoiceLineItems.amount, 0),
+        ne(invoiceLineItems.amount, 0n),
       ),
     )
     .orderBy(asc(invoiceLineItems.position));

@@ -59,7 +59,7 @@ export async function applyStripeInvoice(
       status,
       stripeInvoiceId: stripeInvoice.id,
       hostedInvoiceUrl: stripeInvoice.hosted_invoice_url ?? row.hostedInvoiceUrl,
-      amountPaid: stripeInvoice.amount_paid,
+      amountPaid: BigInt(stripeInvoice.amount_paid),
       finalizedAt: row.finalizedAt ?? at(transitions?.finalized_at),
       paidAt: at(transitions?.paid_at),
       failedPaymentAttempts: status === 'PAID' ? 0 : stripeInvoice.attempt_count,

@@ -3,6 +3,7 @@ import { attachInvoiceItem } from '../billing/invoices.ts';
 import { invalidParameter, noSuch } from '../errors.ts';
 import { listOf, PAGINATION } from '../list.ts';
 import { customerById, invoiceById, subscriptionById } from '../lookup.ts';
+import { checkAmountSize } from '../money.ts';
 import {
   optBool,
   optInt,
@@ -31,7 +32,7 @@ export const invoiceItemRoutes: Route[] = [
         metadata: 'metadata',
       });
       const customer = customerById(state, reqString(p, 'customer'), 'customer');
-      const amount = reqInt(p, 'amount');
+      const amount = checkAmountSize('amount', reqInt(p, 'amount'));
       const currency = reqString(p, 'currency').toLowerCase();
       const invoiceId = optString(p, 'invoice');
       const invoice = invoiceId ? invoiceById(state, invoiceId, 'invoice') : undefined;

@@ -3,6 +3,7 @@ import { invalidParameter, invalidRequest } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { listOf, PAGINATION } from '../list.ts';
 import { priceById, productById } from '../lookup.ts';
+import { checkAmountSize } from '../money.ts';
 import {
   optBool,
   optInt,
@@ -38,7 +39,7 @@ export const priceRoutes: Route[] = [
       });
       const product = productById(state, reqString(p, 'product'), 'product');
       const currency = reqString(p, 'currency').toLowerCase();
-      const unitAmount = reqInt(p, 'unit_amount');
+      const unitAmount = checkAmountSize('unit_amount', reqInt(p, 'unit_amount'));
       if (unitAmount < 0) throw invalidParameter('unit_amount', 'unit_amount must be at least 0.');
       const recurring = optObject(p, 'recurring');
       let interval: IntervalUnit | undefined;
