@@ -42,7 +42,10 @@ describe('the daily usage rollup (pg-boss)', () => {
   });
 
   it('snapshots the day per (organization, meter), and repairs a total that disagrees with its events', async () => {
+    // Created before the day it records usage for.
+    clock.set('2026-03-14T00:00:00.000Z');
     const org = await createOrganization(server.graphqlUrl, server.adminKey, { planKey: 'growth' });
+    clock.set('2026-03-16T12:00:00.000Z');
     const ingest = await createKey(server.graphqlUrl, org.ownerKey, org.id, 'INGEST');
     await recordBatch(server.graphqlUrl, ingest, [
       {

@@ -50,6 +50,13 @@ const cases: [string, Record<string, unknown>, string[], RegExp][] = [
     ['metadata'],
     /at most 2048 bytes/,
   ],
+  [
+    // The organization is created when the suite starts: an hour before, no plan bills usage.
+    'a time before the organization existed',
+    { occurredAt: new Date(Date.now() - 3_600_000).toISOString() },
+    ['occurredAt'],
+    /is before the organization was created \(\d{4}-\d\d-\d\dT[\d:.]+Z\): no plan bills usage from then/,
+  ],
 ];
 
 describe.each(cases)('recordUsage with %s', (_label, change, path, message) => {

@@ -26,6 +26,8 @@ export interface MeterTerms {
 export interface OrganizationTerms {
   organizationId: string;
   currency: string;
+  /** When the organization was created: usage dated before it has no plan to bill it by. */
+  createdAt: Date;
   /** When the current subscription's period began (mid-month for a first period), if any. */
   subscriptionStart: Date | null;
   meters: Map<string, MeterTerms>;
@@ -47,6 +49,7 @@ export async function loadOrganizationTerms(
   const rows = await db
     .select({
       organizationId: organizations.id,
+      createdAt: organizations.createdAt,
       meter: meters,
       currency: plans.currency,
       subscriptionStart: billingSubscriptions.currentPeriodStart,
@@ -79,6 +82,7 @@ export async function loadOrganizationTerms(
       terms = {
         organizationId: row.organizationId,
         currency: row.currency ?? 'usd',
+        createdAt: row.createdAt,
         subscriptionStart: row.subscriptionStart,
         meters: new Map(),
       };

@@ -38,6 +38,7 @@ export async function recordUsageEvents(
     now,
     graceMs: ctx.config.usage.graceMs,
     knownMeters: new Set(terms.meters.keys()),
+    organizationCreatedAt: terms.createdAt,
   };
   const prechecked = inputs.map((input): CheckedUsageEvent | ValidationError => {
     try {

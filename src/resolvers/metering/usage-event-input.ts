@@ -73,12 +73,17 @@ export interface CheckedUsageEvent {
 
 /**
  * Checks one event: its shape, an exact positive quantity, its metadata size, and its time: not
- * more than 5 minutes ahead, and inside a period still open for usage (the grace window after a
- * period's end). Throws a ValidationError that says which field is wrong and why.
+ * more than 5 minutes ahead, not before the organization existed (no plan bills it), and inside a
+ * period still open for usage (the grace window after a period's end). Throws a ValidationError that says which field is wrong and why.
  */
 export function checkUsageEvent(
   input: unknown,
-  options: { now: Date; graceMs: number; knownMeters: ReadonlySet<string> },
+  options: {
+    now: Date;
+    graceMs: number;
+    knownMeters: ReadonlySet<string>;
+    organizationCreatedAt: Date;
+  },
 ): CheckedUsageEvent {
   const parsed = parseInput(usageEventInput, input);
   const quantity = parseDecimal(parsed.quantity);
@@ -105,6 +110,12 @@ export function checkUsageEvent(
   const occurredAt = parsed.occurredAt ?? options.now;
   if (occurredAt.getTime() > options.now.getTime() + USAGE_LIMITS.maxFutureMs) {
     throw ValidationError.forField(['occurredAt'], 'is more than 5 minutes in the future');
+  }
+  if (occurredAt < options.organizationCreatedAt) {
+    throw ValidationError.forField(
+      ['occurredAt'],
+      `is before the organization was created (${options.organizationCreatedAt.toISOString()}): no plan bills usage from then`,
+    );
   }
   const period = calendarMonthOf(occurredAt);
   const closesAt = new Date(period.end.getTime() + options.graceMs);

@@ -44,7 +44,14 @@ export async function createOrganization(
     }
     const [organization] = await tx
       .insert(organizations)
-      .values({ id: newId('org'), name: input.name, billingEmail: input.billingEmail ?? null })
+      .values({
+        id: newId('org'),
+        name: input.name,
+        billingEmail: input.billingEmail ?? null,
+        // The server's clock, like the subscription's start: usage before it is refused.
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning();
     if (!organization) throw new Error('insert into organizations returned no row');
     const ownerKey = await issueApiKey(tx, { role: 'OWNER', organizationId: organization.id });
