@@ -148,7 +148,7 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
       },
       {
         kind: 'OVERAGE',
-        description: 'api_requests: 250,000 request over the included 1,000,000',
+        description: 'api_requests: 250,000 requests over the included 1,000,000',
         meter: { key: 'api_requests' },
         used: '1250000',
         included: '1000000',

@@ -75,7 +75,7 @@ describe('previewPlanChange', () => {
       },
       {
         kind: 'OVERAGE',
-        description: 'api_requests: 200,000 request over the included 1,000,000',
+        description: 'api_requests: 200,000 requests over the included 1,000,000',
         amount: { amount: '6000' },
         excess: '200000',
         rateDescription: '$0.0003 per request over 1,000,000',

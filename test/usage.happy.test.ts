@@ -446,7 +446,7 @@ describe('checkQuota', () => {
       two: {
         allowed: false,
         reason:
-          '2 request more would take api_requests past its HARD limit of 10000 (9999 used this period)',
+          '2 requests more would take api_requests past its HARD limit of 10000 (9999 used this period)',
       },
       seats: { allowed: true, remaining: '1' },
       tooMany: { allowed: false },

@@ -5,6 +5,7 @@ import type { Period } from './period.ts';
 import { type OverageTier, overageAmount, overageUnits } from './pricing.ts';
 import { roundHalfAwayFromZero } from './proration.ts';
 import type { EffectiveQuota } from './quota.ts';
+import { unitFor } from './units.ts';
 
 type LineItemKind = 'BASE' | 'OVERAGE' | 'PRORATION' | 'CREDIT';
 
@@ -137,13 +138,14 @@ function overageLine(
     unitPrice: quota.overageUnitPrice,
     tiers: quota.overageTiers,
   };
+  const excess = overageUnits(meter.used, quota.limit);
   return {
     kind: 'OVERAGE',
-    description: `${meter.key}: ${formatQuantity(overageUnits(meter.used, quota.limit))} ${meter.unit} over the included ${formatQuantity(quota.limit)}`,
+    description: `${meter.key}: ${formatQuantity(excess)} ${unitFor(excess, meter.unit)} over the included ${formatQuantity(quota.limit)}`,
     meterKey: meter.key,
     used: meter.used,
     included: quota.limit,
-    excess: overageUnits(meter.used, quota.limit),
+    excess,
     unitPrice: quota.overageUnitPrice,
     rateDescription: rateDescription(
       quota.limit,

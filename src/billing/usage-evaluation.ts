@@ -11,6 +11,7 @@ import {
   requestedBy,
   valueAfter,
 } from './quota.ts';
+import { unitFor } from './units.ts';
 
 export type QuotaStatus = 'OK' | 'WARNING' | 'EXCEEDED';
 
@@ -141,6 +142,6 @@ export function checkQuota(input: {
     mode: quota.mode,
     reason: allowed
       ? null
-      : `${formatDecimal(requested)} ${input.unit} more would take ${input.meterKey} past its HARD limit of ${formatDecimal(quota.limit ?? new Decimal(0))} (${formatDecimal(used)} used this period)`,
+      : `${formatDecimal(requested)} ${unitFor(requested, input.unit)} more would take ${input.meterKey} past its HARD limit of ${formatDecimal(quota.limit ?? new Decimal(0))} (${formatDecimal(used)} used this period)`,
   };
 }
