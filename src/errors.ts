@@ -34,16 +34,17 @@ export class QuotaExceededError extends Error {
   readonly limit: string;
   readonly used: string;
   readonly requested: string;
-  readonly resetsAt: Date;
+  /** When the period's usage starts again from zero; null for a gauge (seats), which never does. */
+  readonly resetsAt: Date | null;
   constructor(details: {
     meterKey: string;
     limit: string;
     used: string;
     requested: string;
-    resetsAt: Date;
+    resetsAt: Date | null;
   }) {
     super(
-      `${details.meterKey}: recording ${details.requested} would exceed the HARD limit of ${details.limit} (${details.used} used); the limit resets at ${details.resetsAt.toISOString()}`,
+      `${details.meterKey}: recording ${details.requested} would exceed the HARD limit of ${details.limit} (${details.used} used); ${details.resetsAt ? `the limit resets at ${details.resetsAt.toISOString()}` : 'it does not reset with the period: lower the usage or raise the limit'}`,
     );
     this.name = 'QuotaExceededError';
     this.meterKey = details.meterKey;

@@ -7,7 +7,6 @@ import {
   checkQuota,
   evaluateUsage,
   percentOf,
-  statusFor,
 } from '../src/billing/usage-evaluation.ts';
 
 const d = (value: string | number) => new Decimal(value);
@@ -115,14 +114,42 @@ describe('usage figures', () => {
     expect(usage).toMatchObject({ blocked: true, status: 'EXCEEDED', remaining: d(0) });
   });
 
+  const statusOf = (
+    aggregation: 'SUM' | 'LAST' | 'MAX',
+    limitMode: 'HARD' | 'SOFT',
+    used: string,
+    limit: string,
+  ) =>
+    evaluateUsage({
+      meterKey: 'm',
+      aggregation,
+      used: d(used),
+      quota: effectiveQuota(
+        { includedQuantity: limit, limitMode, overageUnitPrice: null, overageTiers: null },
+        null,
+      ),
+      period,
+      now: period.start,
+      currency: 'usd',
+      updatedAt: null,
+    }).status;
+
   it('switches status at 75 % and 100 %', () => {
     expect([
-      statusFor(null),
-      statusFor(74.9999),
-      statusFor(75),
-      statusFor(99.9999),
-      statusFor(100),
-    ]).toEqual(['OK', 'OK', 'WARNING', 'WARNING', 'EXCEEDED']);
+      statusOf('SUM', 'HARD', '7499', '10000'),
+      statusOf('SUM', 'HARD', '7500', '10000'),
+      statusOf('SUM', 'HARD', '9999', '10000'),
+      statusOf('SUM', 'HARD', '10000', '10000'),
+      statusOf('SUM', 'SOFT', '10001', '10000'),
+    ]).toEqual(['OK', 'WARNING', 'WARNING', 'EXCEEDED', 'EXCEEDED']);
+  });
+
+  it('reads a HARD gauge at its limit as at limit (WARNING, blocked), not EXCEEDED', () => {
+    expect(statusOf('LAST', 'HARD', '3', '3')).toBe('WARNING');
+    expect(statusOf('MAX', 'HARD', '3', '3')).toBe('WARNING');
+    // Past it (a limit lowered under the gauge) is exceeded; a SOFT gauge at it is, as before.
+    expect(statusOf('LAST', 'HARD', '4', '3')).toBe('EXCEEDED');
+    expect(statusOf('LAST', 'SOFT', '3', '3')).toBe('EXCEEDED');
   });
 
   it('checks a LAST meter against the quantity itself', () => {

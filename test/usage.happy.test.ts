@@ -274,6 +274,37 @@ describe('overage money', () => {
 });
 
 describe('limit modes', () => {
+  it('a HARD gauge (seats, LAST) reads at limit at 3 of 3, and its refusal never resets', async () => {
+    const org = await tenant('free');
+    const atLimit = await record(server.graphqlUrl, org.ingestKey, {
+      meter: 'seats',
+      quantity: '3',
+      idempotencyKey: uniqueKey(),
+    });
+    expect(atLimit.usage).toMatchObject({
+      used: '3',
+      limit: '3',
+      pct: 100,
+      status: 'WARNING',
+      blocked: true,
+      remaining: '0',
+    });
+    const refused = await record(server.graphqlUrl, org.ingestKey, {
+      meter: 'seats',
+      quantity: '4',
+      idempotencyKey: uniqueKey(),
+    });
+    expect(refused).toMatchObject({
+      __typename: 'QuotaExceededError',
+      meter: { key: 'seats' },
+      limit: '3',
+      used: '3',
+      requested: '4',
+      resetsAt: null,
+    });
+    expect(refused.message).toContain('does not reset with the period');
+  });
+
   it('HARD refuses what would pass the limit, stores nothing of it, and shows blocked at the limit', async () => {
     const org = await tenant('free');
     await record(server.graphqlUrl, org.ingestKey, {

@@ -3,6 +3,14 @@ import { Decimal } from './decimal.ts';
 /** How a meter's events add up within a period. */
 export type Aggregation = 'SUM' | 'COUNT' | 'MAX' | 'LAST';
 
+/**
+ * MAX and LAST meters are gauges (seats, storage): they say how much there is, not how much was
+ * used, so they neither accumulate (no projection) nor reset with the period.
+ */
+export function isGauge(aggregation: Aggregation): boolean {
+  return aggregation === 'MAX' || aggregation === 'LAST';
+}
+
 /** A period total as the aggregation keeps it. */
 export interface RunningTotal {
   value: Decimal;

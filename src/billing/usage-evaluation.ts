@@ -1,4 +1,4 @@
-import type { Aggregation } from './aggregation.ts';
+import { type Aggregation, isGauge } from './aggregation.ts';
 import { Decimal, formatDecimal } from './decimal.ts';
 import { type Money, money } from './money.ts';
 import type { Period } from './period.ts';
@@ -63,7 +63,10 @@ export function evaluateUsage(input: {
     limit,
     pct,
     remaining: limit === null ? null : Decimal.max(limit.minus(used), 0),
-    status: statusFor(pct),
+    status: statusFor(pct, {
+      gaugeAtHardLimit:
+        quota.mode === 'HARD' && isGauge(input.aggregation) && limit !== null && used.equals(limit),
+    }),
     mode: quota.mode,
     blocked: hardLimitReached(quota, used),
     projected,
@@ -92,7 +95,13 @@ export function percentOf(used: Decimal, limit: Decimal | null): number | null {
   return used.dividedBy(limit).times(100).toDecimalPlaces(4).toNumber();
 }
 
-export function statusFor(pct: number | null): QuotaStatus {
+/**
+ * OK below 75 %, WARNING up to the limit, EXCEEDED past it. A HARD gauge exactly at its limit
+ * (3 of 3 seats) is at limit, not over it: WARNING, with `blocked` saying no more fits. A HARD
+ * counter at its limit has used its quota up for the period: EXCEEDED.
+ */
+function statusFor(pct: number | null, options: { gaugeAtHardLimit: boolean }): QuotaStatus {
+  if (options.gaugeAtHardLimit) return 'WARNING';
   if (pct === null || pct < WARNING_PCT) return 'OK';
   return pct < 100 ? 'WARNING' : 'EXCEEDED';
 }
@@ -102,7 +111,7 @@ export function statusFor(pct: number | null): QuotaStatus {
  * linearly with elapsed time; gauges (MAX, LAST) are projected to stay where they are.
  */
 function project(aggregation: Aggregation, used: Decimal, period: Period, now: Date): Decimal {
-  if (aggregation === 'MAX' || aggregation === 'LAST') return used;
+  if (isGauge(aggregation)) return used;
   const length = period.end.getTime() - period.start.getTime();
   const elapsed = Math.min(
     Math.max(now.getTime() - period.start.getTime(), MIN_ELAPSED_MS),

@@ -106,7 +106,7 @@ function describeError(error: Error) {
       limit: formatDecimal(error.limit),
       used: formatDecimal(error.used),
       requested: formatDecimal(error.requested),
-      resetsAt: error.resetsAt.toISOString(),
+      resetsAt: error.resetsAt?.toISOString() ?? null,
     };
   }
   if (error instanceof ValidationError) {

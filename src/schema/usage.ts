@@ -130,7 +130,13 @@ builder.objectType(QuotaExceededError, {
     limit: t.field({ type: 'Decimal', resolve: (e) => e.limit }),
     used: t.field({ type: 'Decimal', resolve: (e) => e.used }),
     requested: t.field({ type: 'Decimal', resolve: (e) => e.requested }),
-    resetsAt: t.field({ type: 'DateTime', resolve: (e) => e.resetsAt }),
+    resetsAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        "When a counter's period ends; null for a gauge (MAX, LAST), which does not reset by itself.",
+      resolve: (e) => e.resetsAt,
+    }),
   }),
 });
 

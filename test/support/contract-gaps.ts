@@ -53,7 +53,6 @@ export const CONTRACT_GAPS: Readonly<Record<string, number>> = {
   'Mutation.setFeatureOverride': 16,
   'Mutation.issueEntitlementToken': 16,
   'Subscription.entitlementsUpdated': 16,
-  'QuotaExceededError.resetsAt: type DateTime! here, DateTime in the contract': 12,
   'CreateOrganizationInput.interval is missing from the input': 15,
   'CreateOrganizationInput.trialDays is missing from the input': 15,
   'Query.plans(includeArchived) argument is missing': 15,

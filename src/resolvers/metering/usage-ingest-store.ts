@@ -1,4 +1,4 @@
-import { applyEvent, type RunningTotal } from '../../billing/aggregation.ts';
+import { applyEvent, isGauge, type RunningTotal } from '../../billing/aggregation.ts';
 import { Decimal, formatDecimal } from '../../billing/decimal.ts';
 import { type Period, startOfUtcMonth } from '../../billing/period.ts';
 import { hardLimitOf, refusedByHardLimit, requestedBy } from '../../billing/quota.ts';
@@ -286,6 +286,6 @@ function quotaExceeded(
     limit: formatDecimal(group.meter.quota.limit ?? new Decimal(0)),
     used: formatDecimal(current.value),
     requested: formatDecimal(requestedBy(group.meter.aggregation, event.quantity)),
-    resetsAt: event.period.end,
+    resetsAt: isGauge(group.meter.aggregation) ? null : event.period.end,
   });
 }
