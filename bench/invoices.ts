@@ -22,7 +22,8 @@ export const TINY: InvoiceBenchSizes = { organizations: 300, stripeOrganizations
 /** Live Stripe's limit, which the fake enforces here. */
 const STRIPE_LIMIT_PER_SECOND = 100;
 const MONTH = parseBillingMonth('2026-03') as Period;
-const AS_OF = new Date('2026-04-01T06:00:00.000Z');
+// The end of March's 48 h grace window: the run that makes the invoices final.
+const AS_OF = new Date('2026-04-03T00:00:00.000Z');
 const log = pino({ level: 'silent' });
 
 export interface InvoiceBenchReport {

@@ -91,7 +91,8 @@ function cliArgs(month: Period) {
     '--period',
     month.start.toISOString().slice(0, 7),
     '--as-of',
-    new Date(month.end.getTime() + 6 * 3_600_000).toISOString(),
+    // After the month's 48 h grace window, when the run makes the invoices final.
+    new Date(month.end.getTime() + 49 * 3_600_000).toISOString(),
   ];
 }
 

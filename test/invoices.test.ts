@@ -114,8 +114,18 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
       { key: upgraded.ownerKey },
     );
     expect(change.data?.changePlan.__typename).toBe('ChangePlanSuccess');
-    const report = await invoiceRun(march, '2026-04-01T06:00:00.000Z');
-    expect(report).toMatchObject({ period: march, organizations: 5, created: 5, failed: [] });
+    // 06:00 on the 1st, inside the 48 h grace window: provisional; its end: final.
+    const provisional = await invoiceRun(march, '2026-04-01T06:00:00.000Z');
+    expect(provisional).toMatchObject({
+      period: march,
+      organizations: 5,
+      created: 5,
+      final: false,
+      closesAt: '2026-04-03T00:00:00.000Z',
+      failed: [],
+    });
+    const report = await invoiceRun(march, '2026-04-03T00:00:00.000Z');
+    expect(report).toMatchObject({ organizations: 5, created: 5, final: true, failed: [] });
   });
 
   it('growth: $199.00 + 250,000 × $0.0003 + 30 GB × $0.10 + no bandwidth overage = $277.00', async () => {
@@ -130,7 +140,7 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
       total: { amount: '27700', formatted: '$277.00' },
       amountDue: { amount: '27700' },
       amountPaid: { amount: '0' },
-      finalizedAt: '2026-04-01T06:00:00.000Z',
+      finalizedAt: '2026-04-03T00:00:00.000Z',
       paidAt: null,
       stripeInvoiceId: null,
     });
@@ -194,7 +204,7 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
       status: 'PAID',
       total: { amount: '0' },
       amountDue: { amount: '0' },
-      paidAt: '2026-04-01T06:00:00.000Z',
+      paidAt: '2026-04-03T00:00:00.000Z',
     });
     expect(invoice.lineItems.map((l: { kind: string }) => l.kind)).toEqual(['BASE']);
   });
@@ -230,15 +240,15 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
   });
 
   it('runs again without a second invoice for anyone', async () => {
-    const again = await invoiceRun(march, '2026-04-01T07:00:00.000Z');
+    const again = await invoiceRun(march, '2026-04-03T07:00:00.000Z');
     expect(again).toMatchObject({ organizations: 0, created: 0 });
     for (const org of [growth, scale, free, upgraded, lateStarter]) {
       expect(await invoicesOf(org.ownerKey)).toHaveLength(1);
     }
   });
 
-  it('closes the invoiced month: a late event inside the grace window is refused, and changes nothing', async () => {
-    clock.set('2026-04-01T08:00:00.000Z');
+  it('closes the month: a late event after the grace window is refused, and changes nothing', async () => {
+    clock.set('2026-04-03T08:00:00.000Z');
     const late = await gql(
       server.graphqlUrl,
       `mutation ($input: RecordUsageInput!) { recordUsage(input: $input) { __typename ... on ValidationError { message fieldErrors { path message } } } }`,
@@ -254,15 +264,12 @@ describe('the invoice of a month, by hand from the seeded catalog', () => {
         },
       },
     );
+    const reason =
+      'lies in the period 2026-03, closed for usage since 2026-04-03T00:00:00.000Z (48 h after it ended)';
     expect(late.data?.recordUsage).toEqual({
       __typename: 'ValidationError',
-      message: 'occurredAt: lies in the period 2026-03, which is invoiced: closed for usage',
-      fieldErrors: [
-        {
-          path: ['occurredAt'],
-          message: 'lies in the period 2026-03, which is invoiced: closed for usage',
-        },
-      ],
+      message: `occurredAt: ${reason}`,
+      fieldErrors: [{ path: ['occurredAt'], message: reason }],
     });
     const usage = await gql(
       server.graphqlUrl,
@@ -336,6 +343,65 @@ describe('the edges of a period', () => {
   });
 });
 
+describe('the grace window after a period', () => {
+  it('keeps the invoice a provisional DRAFT that takes late usage, then finalizes it once', async () => {
+    const org = await tenantAt('2026-06-01T00:00:00.000Z', 'starter');
+    const june = (input: { quantity: string; occurredAt: string }) =>
+      record(server.graphqlUrl, org.ownerKey, {
+        meter: 'api_requests',
+        idempotencyKey: uniqueKey(),
+        ...input,
+      });
+    clock.set('2026-06-20T00:00:00.000Z');
+    await june({ quantity: '100000', occurredAt: '2026-06-10T00:00:00.000Z' });
+
+    expect(await invoiceRun('2026-06', '2026-07-01T06:00:00.000Z')).toMatchObject({
+      final: false,
+      closesAt: '2026-07-03T00:00:00.000Z',
+    });
+    const [draft] = await invoicesOf(org.ownerKey);
+    expect(draft).toMatchObject({
+      status: 'DRAFT',
+      number: null,
+      finalizedAt: null,
+      total: { amount: '4900' },
+    });
+
+    // Late, inside the window: counted, and in the invoice the next run computes.
+    clock.set('2026-07-02T12:00:00.000Z');
+    const late = await june({ quantity: '2000', occurredAt: '2026-06-30T23:00:00.000Z' });
+    expect(late.__typename).toBe('RecordUsageSuccess');
+    await invoiceRun('2026-06', '2026-07-02T13:00:00.000Z');
+    const [recomputed] = await invoicesOf(org.ownerKey);
+    // $49.00 + 2,000 × $0.0005 = $50.00, still provisional, still the same invoice.
+    expect(recomputed).toMatchObject({ id: draft.id, status: 'DRAFT', total: { amount: '5000' } });
+
+    clock.set('2026-07-02T23:59:59.000Z');
+    await june({ quantity: '1000', occurredAt: '2026-06-30T23:30:00.000Z' });
+    expect(await invoiceRun('2026-06', '2026-07-03T00:00:00.000Z')).toMatchObject({
+      final: true,
+    });
+    const [final] = await invoicesOf(org.ownerKey);
+    // $49.00 + 3,000 × $0.0005 = $50.50
+    expect(final).toMatchObject({
+      id: draft.id,
+      status: 'OPEN',
+      number: expect.stringMatching(/^INV-\d{6}$/),
+      finalizedAt: '2026-07-03T00:00:00.000Z',
+      total: { amount: '5050' },
+    });
+    expect(final.lineItems[1]).toMatchObject({ kind: 'OVERAGE', excess: '3000' });
+
+    clock.set('2026-07-03T00:00:01.000Z');
+    const tooLate = await june({ quantity: '7', occurredAt: '2026-06-30T23:45:00.000Z' });
+    expect(tooLate.__typename).toBe('ValidationError');
+    const again = await invoiceRun('2026-06', '2026-07-04T00:00:00.000Z');
+    expect(again).toMatchObject({ created: 0, final: true });
+    const [still] = await invoicesOf(org.ownerKey);
+    expect(still).toMatchObject({ number: final.number, total: { amount: '5050' } });
+  });
+});
+
 describe('upcomingInvoice', () => {
   it('is the current month as if it ended now, computed and never stored', async () => {
     const org = await tenantAt('2026-07-01T00:00:00.000Z', 'growth');
@@ -374,9 +440,9 @@ describe('reading invoices', () => {
   beforeAll(async () => {
     a = await tenantAt('2026-08-01T00:00:00.000Z', 'starter');
     b = await tenantAt('2026-08-01T00:00:00.000Z', 'starter');
-    await invoiceRun('2026-08', '2026-09-01T06:00:00.000Z');
-    await invoiceRun('2026-09', '2026-10-01T06:00:00.000Z');
-    await invoiceRun('2026-10', '2026-11-01T06:00:00.000Z');
+    await invoiceRun('2026-08', '2026-09-03T00:00:00.000Z');
+    await invoiceRun('2026-09', '2026-10-03T00:00:00.000Z');
+    await invoiceRun('2026-10', '2026-11-03T00:00:00.000Z');
   });
 
   it('pages newest period first, and filters by status', async () => {

@@ -27,7 +27,8 @@ export const invoiceNumbers = pgSequence('invoice_numbers', { startWith: 1 });
 
 /**
  * One invoice per organization and billing period (a calendar month, or from a mid-month start
- * to the next 1st): the statement of what the period cost. Written DRAFT by the invoice run,
+ * to the next 1st): the statement of what the period cost. Written DRAFT by the invoice run
+ * (provisional until the period's grace window has passed),
  * OPEN once finalized (with Stripe: once Stripe's invoice is), then PAID, VOID or UNCOLLECTIBLE.
  */
 export const invoices = pgTable(
@@ -48,7 +49,7 @@ export const invoices = pgTable(
     total: moneyAmount('total').notNull(),
     /** What this invoice collects: the total less what the Stripe subscription billed already. */
     amountDue: moneyAmount('amount_due').notNull(),
-    amountPaid: moneyAmount('amount_paid').notNull().default(0n),
+    amountPaid: moneyAmount('amount_paid').notNull().default(sql`0`),
     stripeInvoiceId: text('stripe_invoice_id').unique(),
     hostedInvoiceUrl: text('hosted_invoice_url'),
     /** Set before the first push to Stripe: a push that finds it set looks for what a crash left. */
@@ -59,6 +60,12 @@ export const invoices = pgTable(
     failedPaymentAttempts: integer('failed_payment_attempts').notNull().default(0),
     finalizedAt: instant('finalized_at'),
     paidAt: instant('paid_at'),
+    /**
+     * When the month closed for the organization's usage: set by the run after the period's grace
+     * window (USAGE_GRACE_HOURS). Null while the invoice is a provisional DRAFT that late usage
+     * still goes into; the run recomputes it then.
+     */
+    usageClosedAt: instant('usage_closed_at'),
     ...timestamps,
   },
   (t) => [

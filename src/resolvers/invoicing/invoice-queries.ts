@@ -64,6 +64,7 @@ export async function upcomingInvoice(
     failedPaymentAttempts: 0,
     finalizedAt: null,
     paidAt: null,
+    usageClosedAt: null,
     createdAt: now,
     updatedAt: now,
     computedLines: draft.computed.lines,

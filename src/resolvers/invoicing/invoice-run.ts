@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import { calendarMonthOf, type Period } from '../../billing/period.ts';
 import type { BackgroundServices } from '../../context.ts';
 import { queryRows } from '../../db/raw.ts';
@@ -10,14 +10,25 @@ import { announceInvoices } from '../live/announcements.ts';
 import { storeInvoices } from './invoice-store.ts';
 import { pushInvoice } from './stripe-invoice-push.ts';
 
-export type InvoiceRunServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
+export type InvoiceRunServices = Pick<
+  BackgroundServices,
+  'db' | 'now' | 'live' | 'stripe' | 'config'
+>;
 
 export interface InvoiceRunReport {
   /** YYYY-MM */
   period: string;
-  /** Organizations that had no invoice for the month when the run began. */
+  /** Organizations whose month was not closed when the run began. */
   organizations: number;
+  /** Invoices stored (made or, while provisional, computed anew). */
   created: number;
+  /**
+   * False while the period's grace window runs: the invoices are provisional DRAFTs that late
+   * usage still goes into, and a run from `closesAt` on makes them final.
+   */
+  final: boolean;
+  /** The end of the grace window: the period's end + USAGE_GRACE_HOURS. */
+  closesAt: string;
   /** Invoices finalized in Stripe by this run (with Stripe). */
   pushed: number;
   /**
@@ -31,9 +42,12 @@ const BATCH = 500;
 
 /**
  * The month's invoice run, exactly once per organization however often it runs: every
- * organization that had a plan during the month and has no invoice for it gets one (computed and
- * stored in batches, each under its organizations' month locks), then, with Stripe, every DRAFT
- * invoice of the month is pushed to Stripe and finalized, including those a crashed run left.
+ * organization that had a plan during the month gets one invoice (computed and stored in
+ * batches, each under its organizations' month locks). During the period's grace window the
+ * invoices are provisional DRAFTs, computed anew by every run, and late usage still counts; the
+ * first run after the window makes them final and closes the month for usage. Then, with Stripe,
+ * every final DRAFT of the month is pushed to Stripe and finalized, including those a crashed run
+ * left.
  */
 export async function runInvoices(
   services: InvoiceRunServices,
@@ -48,11 +62,15 @@ export async function runInvoices(
       `${period} has not ended yet (it ends ${month.end.toISOString()})`,
     );
   }
+  const closesAt = new Date(month.end.getTime() + services.config.usage.graceMs);
+  const final = now >= closesAt;
   const organizationIds = await organizationsToInvoice(services, month);
   const report: InvoiceRunReport = {
     period,
     organizations: organizationIds.length,
     created: 0,
+    final,
+    closesAt: closesAt.toISOString(),
     pushed: 0,
     failed: [],
   };
@@ -62,7 +80,7 @@ export async function runInvoices(
       services.db,
       organizationIds.slice(i, i + BATCH),
       month,
-      { billedByStripe, now },
+      { billedByStripe, now, closeUsage: final },
     );
     report.created += stored.length;
     for (const { organizationId, error } of refused) {
@@ -76,34 +94,48 @@ export async function runInvoices(
       organizationIds.length,
     );
   }
-  if (services.stripe) {
-    const drafts = await services.db
-      .select()
-      .from(invoices)
-      .where(and(eq(invoices.monthStart, month.start), eq(invoices.status, 'DRAFT')))
-      .orderBy(asc(invoices.id));
-    let done = 0;
-    await eachConcurrently(drafts, options.concurrency ?? 8, async (invoice: InvoiceRow) => {
-      try {
-        await pushInvoice(services, log, invoice);
-        report.pushed++;
-      } catch (error) {
-        const message = (error as Error).message;
-        log.error(
-          { invoiceId: invoice.id, organizationId: invoice.organizationId, err: error },
-          'invoice not pushed to Stripe',
-        );
-        report.failed.push({
-          invoiceId: invoice.id,
-          organizationId: invoice.organizationId,
-          error: message,
-        });
-      }
-      options.progress?.('stripe', ++done, drafts.length);
-    });
-  }
+  if (services.stripe && final) await pushFinalDrafts(services, log, month, report, options);
   log.info({ ...report, failed: report.failed.length }, 'invoice run done');
   return report;
+}
+
+/** Pushes every final DRAFT of the month to Stripe, counting what went and what failed. */
+async function pushFinalDrafts(
+  services: InvoiceRunServices,
+  log: Logger,
+  month: Period,
+  report: InvoiceRunReport,
+  options: { progress?: Progress; concurrency?: number },
+): Promise<void> {
+  const drafts = await services.db
+    .select()
+    .from(invoices)
+    .where(
+      and(
+        eq(invoices.monthStart, month.start),
+        eq(invoices.status, 'DRAFT'),
+        isNotNull(invoices.usageClosedAt),
+      ),
+    )
+    .orderBy(asc(invoices.id));
+  let done = 0;
+  await eachConcurrently(drafts, options.concurrency ?? 8, async (invoice: InvoiceRow) => {
+    try {
+      await pushInvoice(services, log, invoice);
+      report.pushed++;
+    } catch (error) {
+      log.error(
+        { invoiceId: invoice.id, organizationId: invoice.organizationId, err: error },
+        'invoice not pushed to Stripe',
+      );
+      report.failed.push({
+        invoiceId: invoice.id,
+        organizationId: invoice.organizationId,
+        error: (error as Error).message,
+      });
+    }
+    options.progress?.('stripe', ++done, drafts.length);
+  });
 }
 
 /** The month a run on `now` bills: the one that ended last. */
@@ -112,8 +144,8 @@ export function monthBefore(now: Date): Period {
 }
 
 /**
- * Organizations that had a plan during the month (not ended before it began) and have no invoice
- * for it yet.
+ * Organizations that had a plan during the month (not ended before it began) whose month is not
+ * closed yet: no invoice, or a provisional one.
  */
 async function organizationsToInvoice(
   services: InvoiceRunServices,
@@ -129,7 +161,8 @@ async function organizationsToInvoice(
           and not exists (
             select 1 from invoices i
             where i.organization_id = pa.organization_id
-              and i.month_start = ${month.start.toISOString()}::timestamptz)
+              and i.month_start = ${month.start.toISOString()}::timestamptz
+              and i.usage_closed_at is not null)
         order by 1`,
   );
   return rows.map((row) => row.id);

@@ -19,71 +19,45 @@ import { draftFigures, draftInvoices, type InvoiceDraft } from './invoice-drafts
 export const nextInvoiceNumber = sql<string>`'INV-' || lpad(nextval('invoice_numbers')::text, 6, '0')`;
 
 /**
- * Computes and stores the month's invoice of every organization given that has none yet, in one
- * transaction under the organizations' month locks (late usage waits, then finds the month
- * closed). Ledger-only, and with nothing to collect, an invoice is finalized at once (OPEN, or
- * PAID when nothing is due); with Stripe it stays DRAFT until Stripe's invoice is finalized.
- * Answers the invoices it stored, and the organizations whose invoice has an amount too large to
- * store (refused alone, so that their neighbours in the batch are invoiced).
+ * Computes and stores the month's invoice of every organization given whose month is not closed,
+ * in one transaction under the organizations' month locks (late usage waits for it).
+ *
+ * Before the period's grace window has passed (`closeUsage` false) the invoices are provisional
+ * DRAFTs: late usage still goes into the month, and each later call recomputes them in place
+ * (same id, lines and prorations taken anew). Once it has passed (`closeUsage` true) the last
+ * computation closes the month for usage: ledger-only, or with nothing to collect, the invoice
+ * is finalized at once (OPEN, or PAID when nothing is due); with Stripe it stays DRAFT until
+ * Stripe's invoice is finalized. Answers the invoices it stored, and the organizations whose
+ * invoice has an amount too large to store (refused alone, so that their neighbours are invoiced).
  */
 export async function storeInvoices(
   db: Database,
   organizationIds: readonly string[],
   month: Period,
-  options: { billedByStripe: boolean; now: Date },
+  options: { billedByStripe: boolean; now: Date; closeUsage: boolean },
 ): Promise<{ stored: InvoiceRow[]; refused: RefusedInvoice[] }> {
   return db.transaction(async (tx) => {
     await lockMonthsForInvoicing(tx, organizationIds, month.start);
-    const existing = await tx
-      .select({ organizationId: invoices.organizationId })
-      .from(invoices)
-      .where(
-        and(
-          inArray(invoices.organizationId, [...organizationIds]),
-          eq(invoices.monthStart, month.start),
-        ),
-      );
-    const invoiced = new Set(existing.map((row) => row.organizationId));
-    const todo = organizationIds.filter((id) => !invoiced.has(id));
+    const { closed, provisional } = await invoicesOfMonth(tx, organizationIds, month);
+    await reopenProvisional(tx, [...provisional.values()]);
+    const todo = organizationIds.filter((id) => !closed.has(id));
     const drafts = await draftInvoices(tx, todo, month, { billedByStripe: options.billedByStripe });
     const refused = refuseUnstorable(drafts);
+    // A provisional invoice whose organization has no invoice any more (or one too large).
+    const orphans = [...provisional].filter(([org]) => !drafts.has(org)).map(([, id]) => id);
+    if (orphans.length > 0) await tx.delete(invoices).where(inArray(invoices.id, orphans));
     if (drafts.size === 0) return { stored: [], refused };
 
     const invoiceRows: NewInvoice[] = [];
     const lineRows: InvoiceLineItemRow[] = [];
     const taken: { prorationId: string; invoiceId: string }[] = [];
     for (const draft of drafts.values()) {
-      const id = newId('inv');
-      const due = draft.computed.amountDue.amount;
-      const finalized = !options.billedByStripe || due === 0n;
-      invoiceRows.push({
-        ...draftFigures(draft),
-        id,
-        status: !finalized ? 'DRAFT' : due === 0n ? 'PAID' : 'OPEN',
-        finalizedAt: finalized ? options.now : null,
-        paidAt: finalized && due === 0n ? options.now : null,
-      });
-      draft.computed.lines.forEach((line, position) => {
-        lineRows.push({
-          id: newId('il'),
-          invoiceId: id,
-          position,
-          kind: line.kind,
-          description: line.description,
-          meterKey: line.meterKey,
-          used: decimalOrNull(line.used),
-          included: decimalOrNull(line.included),
-          excess: decimalOrNull(line.excess),
-          unitPrice: decimalOrNull(line.unitPrice),
-          rateDescription: line.rateDescription,
-          amount: line.amount.amount,
-          prepaid: line.prepaid,
-          stripeInvoiceItemId: null,
-        });
-      });
+      const id = provisional.get(draft.organizationId) ?? newId('inv');
+      invoiceRows.push(invoiceRow(id, draft, options));
+      lineRows.push(...lineRowsOf(id, draft));
       for (const prorationId of draft.prorationItemIds) taken.push({ prorationId, invoiceId: id });
     }
-    await insertInvoices(tx, invoiceRows, options.now);
+    await upsertInvoices(tx, invoiceRows, options.now);
     await insertLines(tx, lineRows);
     await markProrationsTaken(tx, taken);
     const stored = await tx
@@ -93,6 +67,74 @@ export async function storeInvoices(
       .orderBy(invoices.id);
     return { stored, refused };
   });
+}
+
+/** The month's invoices of the organizations: closed ones, and provisional ones by organization. */
+async function invoicesOfMonth(tx: Executor, organizationIds: readonly string[], month: Period) {
+  const existing = await tx
+    .select({
+      id: invoices.id,
+      organizationId: invoices.organizationId,
+      usageClosedAt: invoices.usageClosedAt,
+    })
+    .from(invoices)
+    .where(
+      and(
+        inArray(invoices.organizationId, [...organizationIds]),
+        eq(invoices.monthStart, month.start),
+      ),
+    );
+  const closed = new Set(existing.filter((row) => row.usageClosedAt).map((r) => r.organizationId));
+  const provisional = new Map(
+    existing.filter((row) => !row.usageClosedAt).map((row) => [row.organizationId, row.id]),
+  );
+  return { closed, provisional };
+}
+
+/** Gives a provisional invoice's prorations back and drops its lines, to be computed anew. */
+async function reopenProvisional(tx: Executor, invoiceIds: string[]): Promise<void> {
+  if (invoiceIds.length === 0) return;
+  await tx
+    .update(prorationItems)
+    .set({ invoiceId: null })
+    .where(inArray(prorationItems.invoiceId, invoiceIds));
+  await tx.delete(invoiceLineItems).where(inArray(invoiceLineItems.invoiceId, invoiceIds));
+}
+
+function invoiceRow(
+  id: string,
+  draft: InvoiceDraft,
+  options: { billedByStripe: boolean; now: Date; closeUsage: boolean },
+): NewInvoice {
+  const due = draft.computed.amountDue.amount;
+  const finalized = options.closeUsage && (!options.billedByStripe || due === 0n);
+  return {
+    ...draftFigures(draft),
+    id,
+    status: !finalized ? 'DRAFT' : due === 0n ? 'PAID' : 'OPEN',
+    finalizedAt: finalized ? options.now : null,
+    paidAt: finalized && due === 0n ? options.now : null,
+    usageClosedAt: options.closeUsage ? options.now : null,
+  };
+}
+
+function lineRowsOf(invoiceId: string, draft: InvoiceDraft): InvoiceLineItemRow[] {
+  return draft.computed.lines.map((line, position) => ({
+    id: newId('il'),
+    invoiceId,
+    position,
+    kind: line.kind,
+    description: line.description,
+    meterKey: line.meterKey,
+    used: decimalOrNull(line.used),
+    included: decimalOrNull(line.included),
+    excess: decimalOrNull(line.excess),
+    unitPrice: decimalOrNull(line.unitPrice),
+    rateDescription: line.rateDescription,
+    amount: line.amount.amount,
+    prepaid: line.prepaid,
+    stripeInvoiceItemId: null,
+  }));
 }
 
 export interface RefusedInvoice {
@@ -119,24 +161,27 @@ function refuseUnstorable(drafts: Map<string, InvoiceDraft>): RefusedInvoice[] {
 }
 
 type NewInvoice = ReturnType<typeof draftFigures> &
-  Pick<InvoiceRow, 'id' | 'status' | 'finalizedAt' | 'paidAt'>;
+  Pick<InvoiceRow, 'id' | 'status' | 'finalizedAt' | 'paidAt' | 'usageClosedAt'>;
 
 /*
  * Rows go in as one unnest of array columns (one parameter per column, whatever the number of
- * rows): drizzle's multi-row insert builder costs more CPU than the rest of the invoice run.
+ * rows): drizzle's multi-row insert builder costs more CPU than the rest of the invoice run. A
+ * provisional invoice computed anew keeps its id and its creation time.
  */
-async function insertInvoices(tx: Executor, rows: NewInvoice[], now: Date): Promise<void> {
+async function upsertInvoices(tx: Executor, rows: NewInvoice[], now: Date): Promise<void> {
   const column = (value: (row: NewInvoice) => string | number | bigint | Date | null) =>
     toPgArray(rows.map((row) => text(value(row))));
   await tx.execute(sql`
     insert into ${invoices} (id, organization_id, number, status, month_start, period_start, period_end,
-      currency, subtotal, total, amount_due, amount_paid, finalized_at, paid_at, created_at, updated_at)
+      currency, subtotal, total, amount_due, amount_paid, finalized_at, paid_at, usage_closed_at,
+      created_at, updated_at)
     select t.id, t.organization_id,
            case when t.finalized_at is null then null else ${nextInvoiceNumber} end,
            t.status::invoice_status, t.month_start::timestamptz, t.period_start::timestamptz,
            t.period_end::timestamptz, t.currency, t.subtotal::bigint, t.total::bigint,
            t.amount_due::bigint, t.amount_paid::bigint, t.finalized_at::timestamptz,
-           t.paid_at::timestamptz, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
+           t.paid_at::timestamptz, t.usage_closed_at::timestamptz,
+           ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
     from unnest(
       ${column((r) => r.id)}::text[], ${column((r) => r.organizationId)}::text[],
       ${column((r) => r.status)}::text[], ${column((r) => r.monthStart)}::text[],
@@ -144,10 +189,16 @@ async function insertInvoices(tx: Executor, rows: NewInvoice[], now: Date): Prom
       ${column((r) => r.currency)}::text[], ${column((r) => r.subtotal)}::text[],
       ${column((r) => r.total)}::text[], ${column((r) => r.amountDue)}::text[],
       ${column((r) => r.amountPaid)}::text[], ${column((r) => r.finalizedAt)}::text[],
-      ${column((r) => r.paidAt)}::text[]
+      ${column((r) => r.paidAt)}::text[], ${column((r) => r.usageClosedAt)}::text[]
     ) with ordinality as t(id, organization_id, status, month_start, period_start, period_end,
-      currency, subtotal, total, amount_due, amount_paid, finalized_at, paid_at, n)
-    order by t.n`);
+      currency, subtotal, total, amount_due, amount_paid, finalized_at, paid_at, usage_closed_at, n)
+    order by t.n
+    on conflict (id) do update set
+      number = excluded.number, status = excluded.status, period_start = excluded.period_start,
+      period_end = excluded.period_end, currency = excluded.currency,
+      subtotal = excluded.subtotal, total = excluded.total, amount_due = excluded.amount_due,
+      finalized_at = excluded.finalized_at, paid_at = excluded.paid_at,
+      usage_closed_at = excluded.usage_closed_at, updated_at = excluded.updated_at`);
 }
 
 async function insertLines(tx: Executor, rows: InvoiceLineItemRow[]): Promise<void> {

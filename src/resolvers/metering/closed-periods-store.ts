@@ -1,11 +1,13 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { toPgArray } from '../../db/pg-array.ts';
 import { queryRows } from '../../db/raw.ts';
 import { invoices } from '../../db/schema.ts';
 
 /**
- * An invoiced month is closed for the organization's usage. The invoice run holds each
+ * A month whose invoice is final is closed for the organization's usage (a provisional DRAFT,
+ * made during the grace window, is not: late usage goes in and the run recomputes it). The
+ * invoice run holds each
  * organization's month lock exclusively while it reads the month's usage and stores the invoice;
  * late usage for a past month holds it shared while it checks for the invoice and writes. So a
  * late event is either in the invoice or refused, never counted after the invoice was made.
@@ -29,8 +31,8 @@ export async function lockMonthsForInvoicing(
   );
 }
 
-/** Late usage's side: which of these past months of the organization are invoiced already. */
-export async function invoicedMonths(
+/** Late usage's side: which of these past months of the organization are closed already. */
+export async function closedMonths(
   tx: Executor,
   organizationId: string,
   monthStarts: readonly Date[],
@@ -49,6 +51,7 @@ export async function invoicedMonths(
       and(
         eq(invoices.organizationId, organizationId),
         inArray(invoices.monthStart, [...monthStarts]),
+        isNotNull(invoices.usageClosedAt),
       ),
     );
   return new Set(rows.map((row) => row.monthStart.getTime()));

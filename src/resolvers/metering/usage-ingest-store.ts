@@ -7,7 +7,7 @@ import type { Database, Transaction } from '../../db/client.ts';
 import type { ThresholdAlertRow, UsageEventRow } from '../../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../../errors.ts';
 import { fireThresholds, type KnownFired } from '../alerts/threshold-store.ts';
-import { invoicedMonths } from './closed-periods-store.ts';
+import { closedMonths } from './closed-periods-store.ts';
 import type { OrganizationTerms } from './meter-terms-store.ts';
 import type { CheckedUsageEvent } from './usage-event-input.ts';
 import { eventRow, insertEvents, storedEvents } from './usage-event-store.ts';
@@ -247,7 +247,7 @@ async function closedGroups(ingestion: Ingestion): Promise<Set<TotalGroup>> {
   const past = [...ingestion.groups.values()].filter((g) => g.period.start < thisMonth);
   if (past.length === 0) return new Set();
   const months = [...new Set(past.map((g) => g.period.start.getTime()))].map((t) => new Date(t));
-  const invoiced = await invoicedMonths(ingestion.tx, ingestion.terms.organizationId, months);
+  const invoiced = await closedMonths(ingestion.tx, ingestion.terms.organizationId, months);
   return new Set(past.filter((g) => invoiced.has(g.period.start.getTime())));
 }
 
