@@ -556,3 +556,55 @@ describe('organizations with their subscriptions, usage and invoices', () => {
     expect(large.statements).toBeLessThanOrEqual(8);
   });
 });
+
+describe('a first partial month, ledger-only: one rule for the base and a plan change', () => {
+  // March 2027 has 31 days: 2,678,400 s. From the 16th at 12:00 to April 1st is 1,339,200 s.
+  it('mid-month start on growth, upgraded to scale a minute later: what scale alone costs, ±1 minute', async () => {
+    const upgraded = await tenantAt('2027-03-16T12:00:00.000Z', 'growth');
+    const onScale = await tenantAt('2027-03-16T12:00:00.000Z', 'scale');
+    clock.set('2027-03-16T12:01:00.000Z');
+    const change = await gql(
+      server.graphqlUrl,
+      'mutation { changePlan(planKey: "scale") { __typename } }',
+      { key: upgraded.ownerKey },
+    );
+    expect(change.data?.changePlan.__typename).toBe('ChangePlanSuccess');
+    await invoiceRun('2027-03', '2027-04-03T00:00:00.000Z');
+    const [invoice] = await invoicesOf(upgraded.ownerKey);
+    expect(invoice.lineItems.map((l: { amount: { amount: string } }) => l.amount.amount)).toEqual([
+      // $199.00 × 1,339,200 / 2,678,400 = $99.50
+      '9950',
+      // −$199.00 × 1,339,140 / 2,678,400 = −$99.4955 → −$99.50
+      '-9950',
+      // $799.00 × 1,339,140 / 2,678,400 = $399.4821 → $399.48
+      '39948',
+    ]);
+    expect(invoice.total.amount).toBe('39948');
+    // $799.00 × 1,339,200 / 2,678,400 = $399.50: two cents apart (the minute on growth).
+    const [alone] = await invoicesOf(onScale.ownerKey);
+    expect(alone.total.amount).toBe('39950');
+  });
+
+  it('mid-month start on scale, downgraded at once to starter on the 20th: never below zero', async () => {
+    const downgraded = await tenantAt('2027-03-16T12:00:00.000Z', 'scale');
+    clock.set('2027-03-20T00:00:00.000Z');
+    const change = await gql(
+      server.graphqlUrl,
+      'mutation { changePlan(planKey: "starter", timing: IMMEDIATELY) { __typename } }',
+      { key: downgraded.ownerKey },
+    );
+    expect(change.data?.changePlan.__typename).toBe('ChangePlanSuccess');
+    await invoiceRun('2027-03', '2027-04-03T00:00:00.000Z');
+    const [invoice] = await invoicesOf(downgraded.ownerKey);
+    expect(invoice.lineItems.map((l: { amount: { amount: string } }) => l.amount.amount)).toEqual([
+      // $799.00 × 1,339,200 / 2,678,400 = $399.50
+      '39950',
+      // 12 days left of 31: −$799.00 × 1,036,800 / 2,678,400 = −$309.2903 → −$309.29
+      '-30929',
+      // $49.00 × 1,036,800 / 2,678,400 = $18.9677 → $18.97
+      '1897',
+    ]);
+    // $90.21 for 3.5 days of scale + $18.97 for 12 days of starter = $109.18
+    expect(invoice.total.amount).toBe('10918');
+  });
+});

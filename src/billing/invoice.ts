@@ -3,7 +3,7 @@ import { Decimal } from './decimal.ts';
 import { formatUnitPrice, type Money, money, roundToMinorUnits } from './money.ts';
 import type { Period } from './period.ts';
 import { type OverageTier, overageAmount, overageUnits } from './pricing.ts';
-import { roundHalfAwayFromZero } from './proration.ts';
+import { priceOfPart } from './proration.ts';
 import type { EffectiveQuota } from './quota.ts';
 import { unitFor } from './units.ts';
 
@@ -119,10 +119,9 @@ function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
     return line(`${plan.name} plan, ${monthName}`, plan.basePriceAmount);
   }
   if (period.start >= period.end) return line(`${plan.name} plan, ${monthName} (trial)`, 0n);
-  const seconds = (p: Period) => BigInt(Math.floor((p.end.getTime() - p.start.getTime()) / 1000));
   return line(
     `${plan.name} plan, ${monthName} from ${period.start.toISOString().slice(0, 10)} (prorated)`,
-    roundHalfAwayFromZero(plan.basePriceAmount * seconds(period), seconds(month)),
+    priceOfPart(plan.basePriceAmount, period, month),
   );
 }
 

@@ -100,6 +100,11 @@ async function preview(
 ): Promise<{ result: PlanChangePreview; prorations: ProrationLine[] }> {
   const { subscription, from, to, now } = change;
   const immediate = timing === 'IMMEDIATELY';
+  // Stripe prorates by the subscription's period; ledger-only, a first partial month is priced
+  // by the calendar month's seconds like its base (see priceOfPart).
+  const prorationPeriod = ctx.stripe
+    ? { start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }
+    : calendarMonthOf(now);
   // Stripe does not prorate a trial: the new price simply applies when the trial ends.
   const proration =
     immediate && subscription.status !== 'TRIALING'
@@ -107,8 +112,8 @@ async function preview(
           oldAmount: from.basePriceAmount,
           newAmount: to.basePriceAmount,
           currency: to.currency,
-          periodStart: subscription.currentPeriodStart,
-          periodEnd: subscription.currentPeriodEnd,
+          periodStart: prorationPeriod.start,
+          periodEnd: prorationPeriod.end,
           at: now,
         })
       : null;
