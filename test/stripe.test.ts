@@ -169,6 +169,44 @@ describe('the subscription lifecycle', () => {
   });
 });
 
+describe('Checkout', () => {
+  it('anchors the subscription to the 1st 00:00 UTC: the trial ends on its own date, then a stub to the 1st', {
+    timeout: 60_000,
+  }, async () => {
+    // Move the fake to the 10th of a month at 12:00 UTC, so that the dates are known.
+    const now = new Date(fake.now() * 1000);
+    const tenth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 10, 12));
+    await fake.advanceTime(Math.floor((tenth.getTime() - now.getTime()) / 1000));
+    const nextFirst = new Date(Date.UTC(tenth.getUTCFullYear(), tenth.getUTCMonth() + 1, 1));
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, { planKey: null });
+    const checkout = await gql(
+      server.graphqlUrl,
+      'mutation { createCheckoutSession(planKey: "starter", successUrl: "https://app.example/ok", cancelUrl: "https://app.example/no") { ... on CheckoutSessionSuccess { session { id } } } }',
+      { key: org.ownerKey },
+    );
+    const sessionId = checkout.data?.createCheckoutSession.session.id;
+    expect(fake.state.checkoutSessions.get(sessionId)?.expires_at).toBe(
+      tenth.getTime() / 1000 + 86_400,
+    );
+    await fake.completeCheckoutSession(sessionId);
+    const trialing = await until(org.ownerKey, 'the trial', (s) => s.status === 'TRIALING');
+    // 14 days of trial from the 10th at 12:00: the 24th at 12:00.
+    expect(trialing.trialEnd).toBe(new Date(tenth.getTime() + 14 * 86_400_000).toISOString());
+    const stripe = fake.state.subscriptions.get(trialing.stripeSubscriptionId);
+    expect(stripe?.billing_cycle_anchor).toBe(nextFirst.getTime() / 1000);
+
+    await fake.advanceToPeriodEnd(trialing.stripeSubscriptionId);
+    const active = await until(org.ownerKey, 'the first paid period', (s) => s.status === 'ACTIVE');
+    expect(active.currentPeriodEnd).toBe(nextFirst.toISOString());
+    const stub = fake.state.invoices.get(
+      fake.state.subscriptions.get(trialing.stripeSubscriptionId)?.latest_invoice as string,
+    );
+    // The 24th at 12:00 to the 1st is less than a month: prorated, under $49.00.
+    expect(stub?.total).toBeGreaterThan(0);
+    expect(stub?.total).toBeLessThan(4900);
+  });
+});
+
 describe('provisioning', () => {
   it('gives an ADMIN-made organization one customer and one subscription anchored to the 1st, through 429 and 500', {
     timeout: 60_000,

@@ -158,6 +158,7 @@ export class StripeGateway {
     );
   }
 
+  /** A Checkout session whose subscription is anchored to the 1st 00:00 UTC, like provisioning's. */
   createCheckoutSession(input: {
     organizationId: string;
     customerId: string;
@@ -166,7 +167,9 @@ export class StripeGateway {
     successUrl: string;
     cancelUrl: string;
     idempotencyKey: string;
+    now: Date;
   }): Promise<Stripe.Checkout.Session> {
+    const timing = checkoutTiming(input.now, input.trialDays);
     return call(() =>
       this.#stripe.checkout.sessions.create(
         {
@@ -176,8 +179,10 @@ export class StripeGateway {
           line_items: [{ price: input.priceId, quantity: 1 }],
           subscription_data: {
             ...(input.trialDays > 0 ? { trial_period_days: input.trialDays } : {}),
+            billing_cycle_anchor: unix(timing.anchor),
             metadata: { organization_id: input.organizationId },
           },
+          expires_at: unix(timing.expiresAt),
           success_url: input.successUrl,
           cancel_url: input.cancelUrl,
           metadata: { organization_id: input.organizationId },
@@ -210,4 +215,27 @@ function isMissing(error: unknown): boolean {
   return (
     error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing'
   );
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/**
+ * When a Checkout session expires and where its subscription's cycle is anchored. The anchor is
+ * the 1st 00:00 UTC after the trial ends (Stripe bills the stretch from the trial's end, or from
+ * sign-up, to the anchor prorated). It is fixed when the session is made, while the customer
+ * completes it later, so the session expires before the trial could end past the anchor: a
+ * minute before it, between Stripe's bounds of 30 minutes and 24 hours. Only a session opened in
+ * the last half hour before the 1st (less its trial) anchors a month later.
+ */
+export function checkoutTiming(now: Date, trialDays: number): { anchor: Date; expiresAt: Date } {
+  const trial = trialDays * DAY;
+  const firstAnchor = startOfNextUtcMonth(new Date(now.getTime() + trial));
+  const expiresAt = new Date(
+    Math.min(
+      Math.max(firstAnchor.getTime() - trial - MINUTE, now.getTime() + 30 * MINUTE),
+      now.getTime() + DAY,
+    ),
+  );
+  return { anchor: startOfNextUtcMonth(new Date(expiresAt.getTime() + trial)), expiresAt };
 }

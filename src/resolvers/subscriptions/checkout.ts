@@ -67,6 +67,7 @@ export async function createCheckoutSession(
     successUrl: input.successUrl,
     cancelUrl: input.cancelUrl,
     idempotencyKey: `checkout:${organizationId}:${plan.id}:${unix(ctx.now())}`,
+    now: ctx.now(),
   });
   if (!session.url)
     throw new BillingProviderError('Stripe answered a Checkout session without a URL');

@@ -14,6 +14,11 @@ export function completeCheckout(state: State, session: CheckoutSession): Subscr
   if (session.status !== 'open') {
     throw invalidRequest(`Checkout session ${session.id} is ${session.status}, not open.`);
   }
+  if (state.now() >= session.expires_at) {
+    session.status = 'expired';
+    session.url = null;
+    throw invalidRequest(`Checkout session ${session.id} has expired.`);
+  }
   if (session.mode !== 'subscription') {
     throw invalidRequest('The fake only completes checkout sessions in subscription mode.');
   }

@@ -19,6 +19,18 @@ import type { CheckoutSession } from '../types.ts';
 const MODES = ['subscription', 'payment', 'setup'] as const;
 const DAY = 86_400;
 
+/** Stripe lets a session expire from 30 minutes to 24 hours after it is made (24 h unless told). */
+function checkExpiry(expiresAt: number | undefined, now: number): number {
+  if (expiresAt === undefined) return now + DAY;
+  if (expiresAt < now + 30 * 60 || expiresAt > now + DAY) {
+    throw invalidParameter(
+      'expires_at',
+      'The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.',
+    );
+  }
+  return expiresAt;
+}
+
 export const checkoutRoutes: Route[] = [
   {
     method: 'POST',
@@ -39,6 +51,7 @@ export const checkoutRoutes: Route[] = [
         },
         success_url: 'string',
         cancel_url: 'string',
+        expires_at: 'integer',
         metadata: 'metadata',
       });
       const mode = optEnum(p, 'mode', MODES);
@@ -85,6 +98,13 @@ export const checkoutRoutes: Route[] = [
         subscriptionMetadata: optMetadata(data) ?? {},
       };
       const now = state.now();
+      const expiresAt = checkExpiry(optInt(p, 'expires_at'), now);
+      if (anchor !== undefined && anchor <= now) {
+        throw invalidParameter(
+          'subscription_data[billing_cycle_anchor]',
+          'billing_cycle_anchor must be in the future.',
+        );
+      }
       const id = newId('cs_test_', 58);
       const subtotal = lines.reduce((sum, line) => sum + line.price.unit_amount * line.quantity, 0);
       const session: CheckoutSession = {
@@ -99,7 +119,7 @@ export const checkoutRoutes: Route[] = [
         customer: customer?.id ?? null,
         customer_details: null,
         customer_email: customer ? customer.email : optString(p, 'customer_email') || null,
-        expires_at: now + DAY,
+        expires_at: expiresAt,
         invoice: null,
         livemode: false,
         metadata: optMetadata(p) ?? {},
