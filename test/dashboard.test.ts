@@ -11,7 +11,7 @@ import { createKey, createOrganization } from './support/fixtures.ts';
 import { gql, sleep } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { stripeEnv } from './support/stripe.ts';
-import { record, uniqueKey } from './support/usage.ts';
+import { record, uniqueKey, usageOf } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 
 /**
@@ -76,19 +76,59 @@ const cents = (formatted: string) => Math.round(Number(formatted.replace(/[$,]/g
 const banner = (page: Page, level: string, subject: string) =>
   page.locator(`[data-testid=banner][data-level=${level}][data-subject=${subject}]`);
 
+const upgradeButton = (page: Page) => page.getByRole('button', { name: 'Upgrade now' });
+
+const meterNote = (page: Page, meter: string) =>
+  page.locator(`[data-testid=meter][data-meter=${meter}] .meter-note`);
+
+/** The organization's subscription made in Stripe (the fake): its renewals follow the clock. */
+function provisioned(ownerKey: string): Promise<string> {
+  return waitFor('provisioning in Stripe', async () => {
+    const { data } = await gql(server.graphqlUrl, '{ subscription { stripeSubscriptionId } }', {
+      key: ownerKey,
+    });
+    return data?.subscription?.stripeSubscriptionId ?? undefined;
+  });
+}
+
+/**
+ * A new tab, signed in with `key`; with `at`, its clock reads the fake's time (which the server
+ * follows), so that the page and the server agree on how much of the period has passed.
+ */
+async function openDashboard(key: string, options: { at?: number } = {}) {
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  if (options.at !== undefined) await page.clock.setFixedTime(options.at);
+  await page.goto(`${server.url}/dashboard`);
+  await page.fill('#api-key', key);
+  await page.click('button[type=submit]');
+  return { page, pageErrors, sockets };
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** The first instant of the UTC month after the one containing `ms`: usage periods end there. */
+const nextMonthStart = (ms: number) => {
+  const at = new Date(ms);
+  return Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
+};
+/** Moves the Stripe fake's clock, which the server follows, to `ms`; renewals on the way run. */
+async function advanceTo(ms: number) {
+  await fake.advanceTime(Math.ceil(ms / 1000 - fake.now()));
+  await fake.webhooks.flush();
+}
+
 describe('the dashboard in a browser', () => {
-  it('shows usage, WARNING at 80 %, EXCEEDED at 100 % and PAST_DUE live, and the typed error of a VIEWER upgrade', {
+  it('shows usage, WARNING at 80 %, EXCEEDED at 100 % and PAST_DUE live, and no upgrade to a VIEWER', {
     timeout: 120_000,
   }, async () => {
     const org = await createOrganization(server.graphqlUrl, server.adminKey, {
       planKey: 'starter',
     });
-    const stripeSubscriptionId = await waitFor('provisioning in Stripe', async () => {
-      const { data } = await gql(server.graphqlUrl, '{ subscription { stripeSubscriptionId } }', {
-        key: org.ownerKey,
-      });
-      return data?.subscription?.stripeSubscriptionId ?? undefined;
-    });
+    const stripeSubscriptionId = await provisioned(org.ownerKey);
     const viewerKey = await createKey(server.graphqlUrl, org.ownerKey, org.id, 'VIEWER');
 
     const page = await browser.newPage();
@@ -193,11 +233,11 @@ describe('the dashboard in a browser', () => {
       .toBe(after);
     await page.screenshot({ path: join(SCREENSHOTS, '2-exceeded.png'), fullPage: true });
 
-    // The upgrade button shows the API's answer: a VIEWER may not change the plan.
-    await page.click('text=Upgrade now');
-    await expect
-      .poll(() => page.textContent('[data-testid=upgrade-outcome]'), { timeout: 5_000 })
-      .toMatch(/^FORBIDDEN: /);
+    // A VIEWER may not change the plan (changePlan would answer FORBIDDEN): no button offers it.
+    expect(await upgradeButton(page).count()).toBe(0);
+    expect(await page.textContent('[data-testid=upgrade-not-allowed]')).toBe(
+      'Plan changes need an OWNER key.',
+    );
 
     // A failed renewal payment, reported by Stripe's webhook: the PAST_DUE banner shows.
     const customer = fake.state.subscriptions.get(stripeSubscriptionId)?.customer as string;
@@ -209,6 +249,131 @@ describe('the dashboard in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, '3-past-due.png'), fullPage: true });
 
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('says "Authentication failed" for a refused key, not "connection lost", and stops trying it', {
+    timeout: 60_000,
+  }, async () => {
+    // An unknown key: HTTP answers 401, graphql-ws closes with 4401; whichever comes first says.
+    const unknown = await openDashboard('bsk_not_a_key_of_this_server_000000000000000');
+    const failure = unknown.page.getByRole('alert');
+    await expect
+      .poll(() => failure.textContent(), { timeout: 10_000 })
+      .toMatch(
+        /^Authentication failed: (Invalid API key: unknown or revoked|Unauthorized: missing or invalid API key)$/,
+      );
+    const first = await failure.textContent();
+    // Both transports have answered by now; the first reason stays, and nothing reconnects.
+    await sleep(1_000);
+    const sockets = unknown.sockets.length;
+    await sleep(1_000);
+    expect(unknown.sockets.length).toBe(sockets);
+    expect(await failure.textContent()).toBe(first);
+    expect(await unknown.page.textContent('body')).not.toContain('connection lost');
+    await unknown.page.screenshot({ path: join(SCREENSHOTS, '4-refused-key.png'), fullPage: true });
+    // "Use another key" goes back to the form.
+    await unknown.page.click('text=Use another key');
+    await unknown.page.waitForSelector('#api-key');
+    expect(unknown.pageErrors).toEqual([]);
+    await unknown.page.close();
+
+    // A key revoked while the page is open: its socket is closed with 4403.
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
+      planKey: 'starter',
+    });
+    const created = await gql(
+      server.graphqlUrl,
+      'mutation ($o: ID!) { createApiKey(organizationId: $o, role: VIEWER) { ... on CreateApiKeySuccess { apiKey { id secret } } } }',
+      { key: org.ownerKey, variables: { o: org.id } },
+    );
+    const { id, secret } = created.data?.createApiKey.apiKey ?? {};
+    const revoked = await openDashboard(secret);
+    await revoked.page.waitForSelector('[data-testid=live]:has-text("live")', { timeout: 15_000 });
+    const answer = await gql(
+      server.graphqlUrl,
+      'mutation ($id: ID!) { revokeApiKey(id: $id) { __typename } }',
+      { key: org.ownerKey, variables: { id } },
+    );
+    expect(answer.data?.revokeApiKey.__typename).toBe('CreateApiKeySuccess');
+    await expect
+      .poll(() => revoked.page.getByRole('alert').allTextContents(), { timeout: 10_000 })
+      .toEqual(['Authentication failed: Forbidden: the API key was revoked']);
+    const afterRevocation = revoked.sockets.length;
+    await sleep(1_000);
+    expect(revoked.sockets.length).toBe(afterRevocation);
+    expect(revoked.pageErrors).toEqual([]);
+    await revoked.page.close();
+  });
+
+  it('projects counters in whole units once a tenth of the period has passed, never gauges, and a HARD gauge at its limit reads "at limit"', {
+    timeout: 120_000,
+  }, async () => {
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
+      planKey: 'starter',
+    });
+    await provisioned(org.ownerKey);
+    // Day one of a whole calendar month, 10 hours in (1.3 to 1.5 % of it).
+    const periodStart = nextMonthStart(fake.now() * 1000);
+    const periodLength = nextMonthStart(periodStart) - periodStart;
+    await advanceTo(periodStart + 10 * HOUR_MS);
+    const recordNow = (meter: string, quantity: string) =>
+      record(server.graphqlUrl, org.ownerKey, {
+        meter,
+        quantity,
+        idempotencyKey: uniqueKey('dash'),
+      });
+    await recordNow('api_requests', '4700');
+    await recordNow('storage_gb', '3');
+    // starter's seats: LAST, HARD at 5.
+    await recordNow('seats', '5');
+    const { page, pageErrors } = await openDashboard(org.ownerKey, { at: fake.now() * 1000 });
+    await page.waitForSelector('[data-testid=live]:has-text("live")', { timeout: 15_000 });
+    await sleep(300);
+
+    // The server projects 4,700 requests in 10 hours to some 350,000 by the end of the month:
+    // too early to mean anything, so the page does not say it.
+    const requests = meterNote(page, 'api_requests');
+    await expect
+      .poll(() => requests.textContent(), { timeout: 5_000 })
+      .toMatch(/^too early to project \(from \w+ \d+\)$/);
+    expect(await page.textContent('body')).not.toContain('projected');
+    // Gauges are not projected at all.
+    expect(await meterNote(page, 'storage_gb').textContent()).toBe('');
+    // The seats at their HARD limit: "at limit", not EXCEEDED (nor the server's WARNING).
+    const seats = page.locator('[data-testid=meter][data-meter=seats]');
+    expect(await seats.getAttribute('data-status')).toBe('AT_LIMIT');
+    expect(await meterNote(page, 'seats').textContent()).toBe('at limit · blocked');
+    expect(await banner(page, 'AT_LIMIT', 'seats').textContent()).toBe(
+      'AT LIMIT Seats: at the limit. Further usage is refused until the next period or an upgrade.',
+    );
+    expect(await banner(page, 'EXCEEDED', 'seats').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, '5-day-one.png'), fullPage: true });
+
+    // 12 days in (39 to 43 % of the month): the projection shows, live, in whole requests.
+    await advanceTo(periodStart + 12 * DAY_MS);
+    await page.clock.setFixedTime(fake.now() * 1000);
+    await recordNow('api_requests', '45300');
+    // Grouped digits and no decimal point: whole requests.
+    await expect
+      .poll(() => requests.textContent(), { timeout: LIVE_WITHIN_MS })
+      .toMatch(/^projected \d{1,3}(,\d{3})* by the end of the period: over the limit$/);
+    const shown = Number((await requests.textContent())?.replace(/\D/g, ''));
+    // 50,000 in 12 days, linearly over the month: the server's figure (to 4 decimals), whole.
+    const onServer = await usageOf(server.graphqlUrl, org.ownerKey, 'api_requests');
+    expect(Math.abs(shown - (50_000 * periodLength) / (12 * DAY_MS))).toBeLessThan(50);
+    expect(Math.abs(shown - Math.floor(Number(onServer.projected)))).toBeLessThan(50);
+    expect(await meterNote(page, 'storage_gb').textContent()).toBe('');
+    expect(await meterNote(page, 'seats').textContent()).toBe('at limit · blocked');
+    await page.screenshot({ path: join(SCREENSHOTS, '6-projected.png'), fullPage: true });
+
+    // The OWNER has the upgrade button, and it works.
+    await page.selectOption('[aria-label="plan to upgrade to"]', 'growth');
+    await upgradeButton(page).click();
+    await expect
+      .poll(() => page.textContent('[data-testid=upgrade-outcome]'), { timeout: 10_000 })
+      .toBe('Now on Growth.');
     expect(pageErrors).toEqual([]);
     await page.close();
   });

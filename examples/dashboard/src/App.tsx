@@ -12,16 +12,21 @@ import {
   type MeterBarFragment,
   UpcomingInvoiceDocument,
 } from './gql/graphql.ts';
+import { type Projection, projectionOf, statusOf } from './meters.ts';
 
 /** The key lives in this tab's sessionStorage only: never in the URL, gone with the tab. */
 const KEY_ITEM = 'billing.apiKey';
 
 export function App() {
   const [key, setKey] = useState(() => sessionStorage.getItem(KEY_ITEM));
+  // Why the server refused the key (HTTP 401, graphql-ws 4401 or 4403), the first reason heard.
+  const [refused, setRefused] = useState<string | null>(null);
   const signOut = useCallback(() => {
     sessionStorage.removeItem(KEY_ITEM);
     setKey(null);
+    setRefused(null);
   }, []);
+  const onRefused = useCallback((reason: string) => setRefused((first) => first ?? reason), []);
   if (!key) {
     return (
       <KeyForm
@@ -32,7 +37,23 @@ export function App() {
       />
     );
   }
-  return <Dashboard apiKey={key} onSignOut={signOut} />;
+  // Unmounting the dashboard closes its WebSocket: a refused key is not tried again.
+  if (refused)
+    return <FailureCard text={`Authentication failed: ${refused}`} onSignOut={signOut} />;
+  return <Dashboard apiKey={key} onSignOut={signOut} onRefused={onRefused} />;
+}
+
+function FailureCard({ text, onSignOut }: { text: string; onSignOut: () => void }) {
+  return (
+    <div className="card">
+      <p role="alert" className="error" data-testid="failure">
+        {text}
+      </p>
+      <button type="button" onClick={onSignOut}>
+        Use another key
+      </button>
+    </div>
+  );
 }
 
 function KeyForm({ onKey }: { onKey: (key: string) => void }) {
@@ -62,23 +83,34 @@ function KeyForm({ onKey }: { onKey: (key: string) => void }) {
 
 type Alert = LiveAlertsSubscription['thresholdCrossed'];
 
-function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => void }) {
+/** How often the page looks at the clock when nothing else changes (see projectionOf). */
+const CLOCK_TICK_MS = 60_000;
+
+/** The page's data, loaded over HTTP and kept current over one WebSocket. */
+function useDashboard(apiKey: string, onRefused: (reason: string) => void) {
   const [data, setData] = useState<DashboardQuery | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [alerts, setAlerts] = useState<Alert[]>([]);
   const [live, setLive] = useState(false);
+  // This browser's clock, read again with every change of usage and once a minute.
+  const [now, setNow] = useState(Date.now);
 
   useEffect(() => {
     let stopped = false;
     const fail = (error: unknown) => {
-      if (!stopped)
+      if (stopped) return;
+      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') onRefused(error.message);
+      else
         setFailure(error instanceof ApiError ? `${error.code}: ${error.message}` : String(error));
     };
+    const clock = setInterval(() => setNow(Date.now()), CLOCK_TICK_MS);
     let periodEnd: string | undefined;
     const load = () =>
       request(apiKey, DashboardDocument).then((loaded) => {
         periodEnd = loaded.subscription?.currentPeriodEnd;
-        if (!stopped) setData(loaded);
+        if (stopped) return;
+        setNow(Date.now());
+        setData(loaded);
       }, fail);
     load();
 
@@ -106,6 +138,7 @@ function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => voi
         client,
         LiveUsageDocument,
         ({ usageUpdated }) => {
+          setNow(Date.now());
           setData((d) => d && { ...d, usage: replaceMeter(d.usage, usageUpdated) });
           refreshUpcoming();
         },
@@ -133,23 +166,24 @@ function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => voi
     return () => {
       stopped = true;
       clearTimeout(refreshTimer);
+      clearInterval(clock);
       for (const stop of [...stops, ...unlisten]) stop();
-      void client.dispose();
+      // dispose() waits for a connection still being made: a refused one rejects, which is fine.
+      Promise.resolve(client.dispose()).catch(() => {});
     };
-  }, [apiKey]);
+  }, [apiKey, onRefused]);
 
-  if (failure && !data) {
-    return (
-      <div className="card">
-        <p role="alert" className="error">
-          {failure}
-        </p>
-        <button type="button" onClick={onSignOut}>
-          Use another key
-        </button>
-      </div>
-    );
-  }
+  return { data, setData, failure, alerts, live, now };
+}
+
+function Dashboard(props: {
+  apiKey: string;
+  onSignOut: () => void;
+  onRefused: (reason: string) => void;
+}) {
+  const { apiKey, onSignOut } = props;
+  const { data, setData, failure, alerts, live, now } = useDashboard(apiKey, props.onRefused);
+  if (failure && !data) return <FailureCard text={failure} onSignOut={onSignOut} />;
   if (!data) return <p className="card">Loading…</p>;
 
   const { subscription, usage, upcomingInvoice, viewer } = data;
@@ -205,18 +239,22 @@ function Dashboard({ apiKey, onSignOut }: { apiKey: string; onSignOut: () => voi
           <strong data-testid="upcoming-total">{upcomingInvoice?.total.formatted ?? '—'}</strong>
           {upcomingInvoice ? ` (${upcomingInvoice.amountDue.formatted} due)` : ''}
         </p>
-        <Upgrade
-          apiKey={apiKey}
-          plans={data.plans}
-          current={subscription?.plan.key}
-          onChanged={(s) => setData((d) => d && { ...d, subscription: s })}
-        />
+        {mayChangePlan(viewer.role) ? (
+          <Upgrade
+            apiKey={apiKey}
+            plans={data.plans}
+            current={subscription?.plan.key}
+            onChanged={(s) => setData((d) => d && { ...d, subscription: s })}
+          />
+        ) : (
+          <p data-testid="upgrade-not-allowed">Plan changes need an OWNER key.</p>
+        )}
       </section>
 
       <section className="card" aria-label="usage">
         <h2>Usage this period</h2>
         {usage.map((meter) => (
-          <UsageBar key={meter.meter.key} meter={meter} />
+          <UsageBar key={meter.meter.key} meter={meter} now={now} />
         ))}
       </section>
 
@@ -250,15 +288,19 @@ function replaceMeter(usage: readonly MeterBarFragment[], updated: MeterBarFragm
     : [...usage, updated];
 }
 
-function UsageBar({ meter }: { meter: MeterBarFragment }) {
+/**
+ * Only an OWNER changes its organization's plan (the platform's ADMIN may too): other keys get
+ * no button that can only answer FORBIDDEN. The role is the key's own, from `viewer { role }`.
+ */
+function mayChangePlan(role: DashboardQuery['viewer']['role']): boolean {
+  return role === 'OWNER' || role === 'ADMIN';
+}
+
+function UsageBar({ meter, now }: { meter: MeterBarFragment; now: number }) {
   const width = Math.min(100, meter.pct ?? 0);
+  const status = statusOf(meter);
   return (
-    <div
-      className="meter"
-      data-testid="meter"
-      data-meter={meter.meter.key}
-      data-status={meter.status}
-    >
+    <div className="meter" data-testid="meter" data-meter={meter.meter.key} data-status={status}>
       <div className="meter-label">
         <span>{meter.meter.name}</span>
         <span data-testid="meter-figures">
@@ -268,7 +310,7 @@ function UsageBar({ meter }: { meter: MeterBarFragment }) {
         </span>
       </div>
       <div
-        className={`bar ${meter.status.toLowerCase()}`}
+        className={`bar ${status.toLowerCase()}`}
         role="progressbar"
         aria-valuemin={0}
         aria-valuemax={100}
@@ -278,13 +320,32 @@ function UsageBar({ meter }: { meter: MeterBarFragment }) {
         <div style={{ width: `${width}%` }} />
       </div>
       <div className="meter-note">
-        {meter.onTrack
-          ? 'on track'
-          : `projected ${quantity(meter.projected)}: over the limit by the end of the period`}
-        {meter.blocked ? ' · blocked' : ''}
+        {[
+          status === 'AT_LIMIT' ? 'at limit' : null,
+          projectionText(projectionOf(meter, now)),
+          meter.blocked ? 'blocked' : null,
+        ]
+          .filter((part) => part !== null)
+          .join(' · ')}
       </div>
     </div>
   );
+}
+
+const day = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
+
+function projectionText(projection: Projection): string | null {
+  switch (projection.kind) {
+    case 'none':
+      return null;
+    case 'too-early':
+      return `too early to project (from ${day.format(projection.from)})`;
+    case 'shown': {
+      const verdict =
+        projection.over === null ? '' : projection.over ? ': over the limit' : ': on track';
+      return `projected ${grouping.format(projection.units)} by the end of the period${verdict}`;
+    }
+  }
 }
 
 function Upgrade(props: {
@@ -330,7 +391,7 @@ function Upgrade(props: {
           break;
       }
     } catch (error) {
-      // FORBIDDEN for a VIEWER key: only the OWNER changes the plan.
+      // FORBIDDEN should not come (the button is for OWNER keys), but the server decides.
       setOutcome({
         ok: false,
         text: error instanceof ApiError ? `${error.code}: ${error.message}` : String(error),

@@ -1,6 +1,7 @@
 import type { MeterBarFragment, PlanSummaryFragment } from './gql/graphql.ts';
+import { statusOf } from './meters.ts';
 
-type BannerLevel = 'PAST_DUE' | 'EXCEEDED' | 'WARNING';
+type BannerLevel = 'PAST_DUE' | 'EXCEEDED' | 'AT_LIMIT' | 'WARNING';
 
 export interface Banner {
   level: BannerLevel;
@@ -12,9 +13,10 @@ export interface Banner {
 const pct = (value: number | null | undefined) => `${Math.floor(value ?? 0)} %`;
 
 /**
- * What the page warns about, most urgent first: a past-due subscription, then each meter at or
- * past its limit (EXCEEDED, from 100 %), then each meter at 75 % or more (WARNING). The server
- * decides a meter's status; the page only shows it.
+ * What the page warns about, most urgent first: a past-due subscription, then each meter past
+ * its limit (EXCEEDED, from 100 %), then each HARD quota used exactly to its limit (AT_LIMIT: see
+ * statusOf), then each meter at 75 % or more (WARNING). The server decides a meter's status; the
+ * page only tells AT_LIMIT from EXCEEDED.
  */
 export function bannersFor(
   subscription: PlanSummaryFragment | null | undefined,
@@ -28,20 +30,27 @@ export function bannersFor(
       text: 'Payment failed: the subscription is past due. Update the payment method to keep the plan.',
     });
   }
-  for (const level of ['EXCEEDED', 'WARNING'] as const) {
+  for (const level of ['EXCEEDED', 'AT_LIMIT', 'WARNING'] as const) {
     for (const meter of usage) {
-      if (meter.status !== level) continue;
-      const what = `${meter.meter.name}: ${pct(meter.pct)} of the limit used`;
-      const consequence =
-        level === 'WARNING'
-          ? ''
-          : meter.blocked
-            ? ' Further usage is refused until the next period or an upgrade.'
-            : meter.mode === 'OVERAGE'
-              ? ` Usage above the limit is billed as overage (${meter.overageCost.formatted} so far).`
-              : '';
-      banners.push({ level, subject: meter.meter.key, text: `${what}.${consequence}` });
+      if (statusOf(meter) !== level) continue;
+      banners.push({ level, subject: meter.meter.key, text: meterText(level, meter) });
     }
   }
   return banners;
+}
+
+function meterText(level: Exclude<BannerLevel, 'PAST_DUE'>, meter: MeterBarFragment): string {
+  const what =
+    level === 'AT_LIMIT'
+      ? `${meter.meter.name}: at the limit`
+      : `${meter.meter.name}: ${pct(meter.pct)} of the limit used`;
+  const consequence =
+    level === 'WARNING'
+      ? ''
+      : meter.blocked
+        ? ' Further usage is refused until the next period or an upgrade.'
+        : meter.mode === 'OVERAGE'
+          ? ` Usage above the limit is billed as overage (${meter.overageCost.formatted} so far).`
+          : '';
+  return `${what}.${consequence}`;
 }

@@ -4,6 +4,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type Aggregation =
+  | 'COUNT'
+  | 'LAST'
+  | 'MAX'
+  | 'SUM';
+
 export type LimitMode =
   /** Usage is refused at the limit. */
   | 'HARD'
@@ -36,14 +42,14 @@ export type SubscriptionStatus =
   | 'TRIALING'
   | 'UNPAID';
 
-export type MeterBarFragment = { used: string, limit: string | null, pct: number | null, status: QuotaStatus, mode: LimitMode, blocked: boolean, onTrack: boolean, projected: string, meter: { key: string, name: string, unit: string }, overageCost: { formatted: string } };
+export type MeterBarFragment = { used: string, limit: string | null, pct: number | null, status: QuotaStatus, mode: LimitMode, blocked: boolean, projected: string, periodStart: string, periodEnd: string, meter: { key: string, name: string, unit: string, aggregation: Aggregation }, overageCost: { formatted: string } };
 
 export type PlanSummaryFragment = { status: SubscriptionStatus, currentPeriodEnd: string, cancelAtPeriodEnd: boolean, plan: { key: string, name: string, basePrice: { formatted: string } }, pendingPlan: { key: string, name: string } | null };
 
 export type DashboardQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DashboardQuery = { viewer: { role: Role, organization: { id: string, name: string } | null }, subscription: { status: SubscriptionStatus, currentPeriodEnd: string, cancelAtPeriodEnd: boolean, plan: { key: string, name: string, basePrice: { formatted: string } }, pendingPlan: { key: string, name: string } | null } | null, usage: Array<{ used: string, limit: string | null, pct: number | null, status: QuotaStatus, mode: LimitMode, blocked: boolean, onTrack: boolean, projected: string, meter: { key: string, name: string, unit: string }, overageCost: { formatted: string } }>, upcomingInvoice: { total: { formatted: string }, amountDue: { formatted: string } } | null, plans: Array<{ key: string, name: string, basePrice: { amount: string, formatted: string } }> };
+export type DashboardQuery = { viewer: { role: Role, organization: { id: string, name: string } | null }, subscription: { status: SubscriptionStatus, currentPeriodEnd: string, cancelAtPeriodEnd: boolean, plan: { key: string, name: string, basePrice: { formatted: string } }, pendingPlan: { key: string, name: string } | null } | null, usage: Array<{ used: string, limit: string | null, pct: number | null, status: QuotaStatus, mode: LimitMode, blocked: boolean, projected: string, periodStart: string, periodEnd: string, meter: { key: string, name: string, unit: string, aggregation: Aggregation }, overageCost: { formatted: string } }>, upcomingInvoice: { total: { formatted: string }, amountDue: { formatted: string } } | null, plans: Array<{ key: string, name: string, basePrice: { amount: string, formatted: string } }> };
 
 export type ChangePlanMutationVariables = Exact<{
   planKey: string;
@@ -60,7 +66,7 @@ export type ChangePlanMutation = { changePlan:
 export type LiveUsageSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type LiveUsageSubscription = { usageUpdated: { used: string, limit: string | null, pct: number | null, status: QuotaStatus, mode: LimitMode, blocked: boolean, onTrack: boolean, projected: string, meter: { key: string, name: string, unit: string }, overageCost: { formatted: string } } };
+export type LiveUsageSubscription = { usageUpdated: { used: string, limit: string | null, pct: number | null, status: QuotaStatus, mode: LimitMode, blocked: boolean, projected: string, periodStart: string, periodEnd: string, meter: { key: string, name: string, unit: string, aggregation: Aggregation }, overageCost: { formatted: string } } };
 
 export type LiveAlertsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -101,6 +107,7 @@ export const MeterBarFragmentDoc = new TypedDocumentString(`
     key
     name
     unit
+    aggregation
   }
   used
   limit
@@ -108,8 +115,9 @@ export const MeterBarFragmentDoc = new TypedDocumentString(`
   status
   mode
   blocked
-  onTrack
   projected
+  periodStart
+  periodEnd
   overageCost {
     formatted
   }
@@ -170,6 +178,7 @@ export const DashboardDocument = new TypedDocumentString(`
     key
     name
     unit
+    aggregation
   }
   used
   limit
@@ -177,8 +186,9 @@ export const DashboardDocument = new TypedDocumentString(`
   status
   mode
   blocked
-  onTrack
   projected
+  periodStart
+  periodEnd
   overageCost {
     formatted
   }
@@ -251,6 +261,7 @@ export const LiveUsageDocument = new TypedDocumentString(`
     key
     name
     unit
+    aggregation
   }
   used
   limit
@@ -258,8 +269,9 @@ export const LiveUsageDocument = new TypedDocumentString(`
   status
   mode
   blocked
-  onTrack
   projected
+  periodStart
+  periodEnd
   overageCost {
     formatted
   }
