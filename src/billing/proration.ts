@@ -53,7 +53,7 @@ export function priceOfPart(amount: bigint, part: Period, month: Period): bigint
 }
 
 /** numerator / denominator rounded half away from zero, exactly. */
-export function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
+function roundHalfAwayFromZero(numerator: bigint, denominator: bigint): bigint {
   const negative = numerator < 0n !== denominator < 0n;
   const n = numerator < 0n ? -numerator : numerator;
   const d = denominator < 0n ? -denominator : denominator;

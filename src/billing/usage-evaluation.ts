@@ -13,7 +13,7 @@ import {
 } from './quota.ts';
 import { unitFor } from './units.ts';
 
-export type QuotaStatus = 'OK' | 'WARNING' | 'EXCEEDED';
+type QuotaStatus = 'OK' | 'WARNING' | 'EXCEEDED';
 
 /** Where a meter stands in a period, as dashboards show it. */
 export interface MeterUsageFigures {
