@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { delimiter, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrganization } from './support/fixtures.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -12,9 +12,19 @@ beforeAll(async () => {
 });
 afterAll(() => server?.stop());
 
+/**
+ * Through its npm script, as the README says, with the project's Node 24 taken off PATH: the
+ * script must find its Node itself on a machine whose own node is older.
+ */
 function runNodeClient(env: Record<string, string>, args: string[]) {
-  const child = spawn(process.execPath, [resolve('examples/node-client/main.ts'), ...args], {
-    env: { ...process.env, ...env },
+  // Only the cache scripts/node24.sh installs into, never a system folder such as /usr/bin.
+  const node24 = dirname(process.execPath);
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => !(dir === node24 && dir.includes('billing-server')))
+    .join(delimiter);
+  const child = spawn('npm', ['run', '-s', 'example:node-client', '--', ...args], {
+    env: { ...process.env, PATH: path, ...env },
   });
   let stdout = '';
   let stderr = '';

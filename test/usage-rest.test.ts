@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -34,6 +35,31 @@ function post(body: string, options: { key?: string; contentType?: string } = {}
 }
 
 const used = async (meter: string) => (await usageOf(server.graphqlUrl, org.ownerKey, meter)).used;
+
+describe("the README's REST example", () => {
+  it('makes an INGEST key as the README says, and records with it', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const body = /-d '(\{"query":"mutation \{ createApiKey[^']*)'/.exec(readme)?.[1];
+    expect(body).toBeDefined();
+    // An organization of its own: the other tests count this one's usage.
+    const own = await createOrganization(server.graphqlUrl, server.adminKey, { planKey: 'free' });
+    const response = await fetch(server.graphqlUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${own.ownerKey}`, 'content-type': 'application/json' },
+      body: (body as string).replace('org_...', own.id),
+    });
+    const { data } = (await response.json()) as {
+      data: { createApiKey: { apiKey: { secret: string } } };
+    };
+    const secret = data.createApiKey.apiKey.secret;
+    expect(secret).toMatch(/^bsk_/);
+    const recorded = await post(
+      JSON.stringify([{ meter: 'api_requests', quantity: '3', idempotencyKey: uniqueKey() }]),
+      { key: secret },
+    );
+    expect(await recorded.json()).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
+  });
+});
 
 describe('POST /v1/usage', () => {
   it('takes a JSON array and answers counts and the rejected ones by index', async () => {
