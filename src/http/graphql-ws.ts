@@ -12,9 +12,9 @@ import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
 
 /**
  * graphql-ws on the same port and path as HTTP GraphQL. The key is checked once, at
- * connection_init (`connectionParams: { authorization: "Bearer <key>" }`); a socket without a
- * valid key is closed with 4401. Each operation gets its context from Yoga's own factory, the
- * same as over HTTP.
+ * connection_init (`connectionParams: { Authorization: "Bearer <key>" }`, see authorizationOf);
+ * a socket without a valid key is closed with 4401 and a reason that says what was wrong. Each
+ * operation gets its context from Yoga's own factory, the same as over HTTP.
  */
 export function attachGraphQLWebSocket(deps: {
   httpServer: Server;
@@ -46,12 +46,9 @@ export function attachGraphQLWebSocket(deps: {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {
-        const result = await deps.authenticate(ctx.connectionParams?.authorization);
-        if (!result.ok || !result.principal) {
-          ctx.extra.socket.close(
-            CloseCode.Unauthorized,
-            'Unauthorized: missing or invalid API key',
-          );
+        const result = await principalOf(deps.authenticate, ctx.connectionParams);
+        if ('refusal' in result) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, REFUSALS[result.refusal]);
           return false;
         }
         sockets.add(ctx.extra.socket, result.principal);
@@ -76,6 +73,63 @@ export function attachGraphQLWebSocket(deps: {
     },
   };
 }
+
+/** The close reasons of 4401, each well within the 123 bytes a close frame allows. */
+const REFUSALS = {
+  missing: "Unauthorized: no API key in connectionParams (send { Authorization: 'Bearer <key>' })",
+  malformed: "Unauthorized: connectionParams Authorization must be 'Bearer <key>'",
+  conflicting: 'Unauthorized: connectionParams carry different Authorization values',
+  unknown: 'Unauthorized: the API key is unknown or revoked',
+} as const;
+
+type Refusal = keyof typeof REFUSALS;
+
+/** Who opens the socket, or why it is refused. */
+async function principalOf(
+  authenticate: Authenticator,
+  params: Readonly<Record<string, unknown>> | undefined,
+): Promise<{ principal: Principal } | { refusal: Refusal }> {
+  const found = authorizationOf(params);
+  if ('refusal' in found) return found;
+  const result = await authenticate(found.authorization);
+  if (!result.ok) return { refusal: result.reason };
+  return result.principal ? { principal: result.principal } : { refusal: 'missing' };
+}
+
+/**
+ * The Authorization value of connection_init's payload, as clients send it: `authorization` or
+ * `Authorization` (the name in any case), at the top or in a `headers` object. "Bearer" is read
+ * in any case, and a bare key (one word) counts as "Bearer <key>": it is the same secret, and a
+ * word cannot be another scheme's credentials. Two different keys refuse the socket rather than
+ * pick one.
+ */
+function authorizationOf(
+  params: Readonly<Record<string, unknown>> | undefined,
+): { authorization: string } | { refusal: Refusal } {
+  const headers = params?.headers;
+  const keys = new Set<string | null>();
+  for (const source of [params, isRecord(headers) ? headers : undefined]) {
+    for (const [name, value] of Object.entries(source ?? {})) {
+      if (name.toLowerCase() !== 'authorization' || value === undefined || value === null) continue;
+      if (typeof value !== 'string') keys.add(null);
+      else if (value.trim() !== '') keys.add(keyIn(value.trim()));
+    }
+  }
+  if (keys.size === 0) return { refusal: 'missing' };
+  if (keys.has(null)) return { refusal: 'malformed' };
+  if (keys.size > 1) return { refusal: 'conflicting' };
+  return { authorization: `Bearer ${[...keys][0]}` };
+}
+
+/** The key of "Bearer <key>" or of a bare key; null for anything else. */
+function keyIn(value: string): string | null {
+  const bearer = /^bearer\s+(\S+)$/i.exec(value);
+  if (bearer) return bearer[1] ?? null;
+  return /\s/.test(value) || /^bearer$/i.test(value) ? null : value;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The open sockets and whose key each was opened with, so that revoking a key ends them. */
 class KeySockets {
