@@ -9,6 +9,7 @@ import { createRequestContext } from '../request-context.ts';
 import { unauthenticated } from '../schema/auth-errors.ts';
 import { schema } from '../schema/index.ts';
 import { armorPlugins } from './armor.ts';
+import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
 import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /**
@@ -31,11 +32,14 @@ export function createGraphQLHandler(deps: { services: Services; log: Logger }) 
   return createYoga<ServerContext, RequestContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql: isDevelopment ? { title: 'Billing server', subscriptionsProtocol: 'WS' } : false,
+    // GraphiQL with its scripts served by this server (no CDN), in development only.
+    graphiql: isDevelopment ? graphiqlOptions : false,
+    renderGraphiQL,
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: exposeDomainErrors },
     plugins: [
+      ...(isDevelopment ? [useGraphiQLAssets()] : []),
       ...armorPlugins(config.graphql, { suggestFields: isDevelopment }),
       useSharedSubscriptionResults(),
       useErrorHandler(({ errors, context }) => {

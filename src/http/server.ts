@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from '../logger.ts';
+import { GRAPHIQL_ASSETS_PATH } from './graphiql.ts';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
 import { sendJson } from './respond.ts';
 
@@ -60,7 +61,8 @@ export function createHttpServer(deps: {
         await route.handle(req, res, { requestId, log: requestLog });
         return;
       }
-      if (path === GRAPHQL_PATH) {
+      // GraphiQL's scripts and styles too: Yoga serves them where GraphiQL is on (development).
+      if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHIQL_ASSETS_PATH}/`)) {
         const refusal = bodyRefusal(req, maxBodyBytes);
         if (refusal) {
           // Do not read a body we refuse: close the connection after answering.
