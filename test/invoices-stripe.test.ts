@@ -93,6 +93,8 @@ function cliArgs(month: Period) {
     '--as-of',
     // After the month's 48 h grace window, when the run makes the invoices final.
     new Date(month.end.getTime() + 49 * 3_600_000).toISOString(),
+    // The fake's month has not ended by the real clock (and --as-of lies ahead of it).
+    '--force',
   ];
 }
 
