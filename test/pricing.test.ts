@@ -3,11 +3,7 @@ import { applyEvent, emptyTotal } from '../src/billing/aggregation.ts';
 import { Decimal } from '../src/billing/decimal.ts';
 import { overageCost } from '../src/billing/pricing.ts';
 import { effectiveQuota } from '../src/billing/quota.ts';
-import {
-  checkQuota,
-  evaluateUsage,
-  percentOf,
-} from '../src/billing/usage-evaluation.ts';
+import { checkQuota, evaluateUsage, percentOf } from '../src/billing/usage-evaluation.ts';
 
 const d = (value: string | number) => new Decimal(value);
 const tiers = [
