@@ -167,6 +167,11 @@ describe('the CLI, beside a running server on one Postgres database', () => {
     expect(forced.stdout).toMatch(
       new RegExp(`^${thisMonth}: \\d+ organizations to invoice, \\d+ invoices created$`, 'm'),
     );
+    // 6 hours into the next month is inside the 48 h grace window.
+    const closesAt = new Date(nextMonth.getTime() + 48 * 3_600_000).toISOString();
+    expect(forced.stdout).toContain(
+      `provisional (DRAFT, still taking late usage) until the grace window ends at ${closesAt}`,
+    );
   });
 });
 

@@ -92,6 +92,11 @@ export function invoiceRun(options: { period?: Period; asOf?: Date; force?: bool
     print(
       `${report.period}: ${report.organizations} organizations to invoice, ${report.created} invoices created${ctx.stripe ? `, ${report.pushed} finalized in Stripe` : ''}`,
     );
+    if (!report.final) {
+      print(
+        `  provisional (DRAFT, still taking late usage) until the grace window ends at ${report.closesAt}; run again then to finalize`,
+      );
+    }
     for (const f of report.failed)
       print(
         f.invoiceId
