@@ -57,6 +57,23 @@ const cases: [string, Record<string, unknown>, string[], RegExp][] = [
     ['occurredAt'],
     /is before the organization was created \(\d{4}-\d\d-\d\dT[\d:.]+Z\): no plan bills usage from then/,
   ],
+  // Postgres refuses NUL in text and jsonb; a lone surrogate would be stored as U+FFFD.
+  ['a NUL in the idempotency key', { idempotencyKey: 'k\u0000' }, ['idempotencyKey'], /NUL/],
+  [
+    'a lone surrogate in the idempotency key',
+    { idempotencyKey: 'k\uD800' },
+    ['idempotencyKey'],
+    /valid Unicode/,
+  ],
+  ['a NUL in the meter', { meter: 'api_requests\u0000' }, ['meter'], /NUL/],
+  ['a NUL in metadata', { metadata: { note: 'a\u0000b' } }, ['metadata'], /NUL/],
+  ['a lone surrogate in a metadata key', { metadata: { '\uDC00': 1 } }, ['metadata'], /Unicode/],
+  [
+    'metadata nested 9 deep',
+    { metadata: { a: { a: { a: { a: { a: { a: { a: { a: { a: 1 } } } } } } } } } },
+    ['metadata'],
+    /nested at most 8 levels deep/,
+  ],
 ];
 
 describe.each(cases)('recordUsage with %s', (_label, change, path, message) => {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Decimal, parseDecimal } from '../../billing/decimal.ts';
 import { calendarMonthOf, type Period } from '../../billing/period.ts';
 import { ValidationError } from '../../errors.ts';
-import { parseInput } from '../../validation.ts';
+import { jsonProblem, parseInput, textProblem } from '../../validation.ts';
 
 /**
  * One usage event as producers send it, defined once: each field's GraphQL scalar (the schema
@@ -14,7 +14,7 @@ export const USAGE_EVENT_FIELDS = {
     scalar: 'String',
     required: true,
     description: null,
-    check: z.string().trim().min(1, 'must not be empty').max(64),
+    check: z.string().trim().min(1, 'must not be empty').max(64).superRefine(keptAsSent),
   },
   quantity: {
     scalar: 'Decimal',
@@ -32,8 +32,14 @@ export const USAGE_EVENT_FIELDS = {
   idempotencyKey: {
     scalar: 'String',
     required: true,
-    description: 'Unique per organization; a retry with the same key counts once.',
-    check: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+    description:
+      'Unique per organization, compared exactly as sent; a retry with the same key counts once.',
+    // Never trimmed: " batch-7 " and "batch-7" are two keys, as the producer sent them.
+    check: z
+      .string()
+      .max(255, 'must be at most 255 characters')
+      .refine((key) => key.trim().length > 0, 'must not be empty')
+      .superRefine(keptAsSent),
   },
   occurredAt: {
     scalar: 'DateTime',
@@ -46,6 +52,11 @@ export const USAGE_EVENT_FIELDS = {
   metadata: { scalar: 'JSON', required: false, description: null, check: z.unknown().optional() },
 } as const;
 
+function keptAsSent(text: string, ctx: z.RefinementCtx): void {
+  const problem = textProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}
+
 const usageEventInput = z.object({
   meter: USAGE_EVENT_FIELDS.meter.check,
   quantity: USAGE_EVENT_FIELDS.quantity.check,
@@ -57,6 +68,8 @@ const usageEventInput = z.object({
 const USAGE_LIMITS = {
   /** Serialized size of an event's metadata. */
   maxMetadataBytes: 2048,
+  /** Nesting of an event's metadata: objects and arrays within it. */
+  maxMetadataDepth: 8,
   /** How far ahead of the server's clock an event may be dated. */
   maxFutureMs: 5 * 60 * 1000,
 } as const;
@@ -97,6 +110,15 @@ export function checkUsageEvent(
     );
   }
   const metadata = parsed.metadata ?? null;
+  const metadataProblem = jsonProblem(metadata, USAGE_LIMITS.maxMetadataDepth);
+  if (metadataProblem) {
+    throw ValidationError.forField(
+      ['metadata'],
+      metadataProblem === 'is nested too deeply'
+        ? `must be nested at most ${USAGE_LIMITS.maxMetadataDepth} levels deep`
+        : `strings in it ${metadataProblem}`,
+    );
+  }
   if (
     metadata !== null &&
     Buffer.byteLength(JSON.stringify(metadata), 'utf8') > USAGE_LIMITS.maxMetadataBytes
