@@ -6,10 +6,11 @@ import { ValidationError } from '../../errors.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { announceUsage } from '../live/announcements.ts';
 import { IngestQueue } from './ingest-queue.ts';
+import { ingestIsolatingBadEvents } from './isolated-ingest.ts';
 import { type OrganizationTerms, usagePeriod } from './meter-terms-store.ts';
 import { type CheckedUsageEvent, checkUsageEvent } from './usage-event-input.ts';
 import { loadUsage } from './usage-figures-store.ts';
-import { type IngestOutcome, type IngestResult, ingestUsage } from './usage-ingest-store.ts';
+import type { IngestOutcome, IngestResult } from './usage-ingest-store.ts';
 
 /** Most events in one recordUsageBatch. */
 const MAX_GRAPHQL_BATCH = 1000;
@@ -49,7 +50,7 @@ export async function recordUsageEvents(
     }
   });
   const fired = ctx.usage.firedThresholds;
-  const result = await ingestUsage(
+  const result = await ingestIsolatingBadEvents(
     ctx.db,
     terms,
     prechecked,
