@@ -364,6 +364,54 @@ describe('the webhook sidecar', () => {
     });
   });
 
+  it('counts a payment failure heard after the invoice was paid as nothing: no dunning', async () => {
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
+      planKey: 'starter',
+    });
+    const provisioned = await waitFor('provisioning', async () => {
+      const sub = await subscriptionOf(org.ownerKey);
+      return sub?.stripeSubscriptionId ? sub : undefined;
+    });
+    await fake.webhooks.flush();
+    const stripeId: string = provisioned.stripeSubscriptionId;
+    const paid = fake.state.invoices.get(
+      fake.state.subscriptions.get(stripeId)?.latest_invoice as string,
+    );
+    expect(paid?.status).toBe('paid');
+    // The event as it was sent when the card failed a third time, delivered now: late.
+    const payload = JSON.stringify({
+      id: `evt_late_failure_${stripeId}`,
+      object: 'event',
+      type: 'invoice.payment_failed',
+      created: fake.now() - 3600,
+      data: { object: { ...paid, status: 'open', paid: false, attempt_count: 3 } },
+    });
+    const response = await fetch(`${server.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signatureHeader(payload, fake.webhookSecret),
+      },
+      body: payload,
+    });
+    expect(response.status).toBe(200);
+    await waitFor('processing', async () => {
+      const [row] = await storedEvents([`evt_late_failure_${stripeId}`]);
+      return row?.processed ? row : undefined;
+    });
+    expect(fake.state.subscriptions.get(stripeId)?.status).toBe('active');
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      status: 'ACTIVE',
+      plan: { key: 'starter' },
+    });
+    const [dunning] = await queryRows<{ attempts: number }>(
+      server.db(),
+      sql`select failed_payment_attempts as attempts from billing_subscriptions
+          where stripe_subscription_id = ${stripeId}`,
+    );
+    expect(dunning?.attempts).toBe(0);
+  });
+
   it('refuses a bad or stale signature with 400 and stores nothing', async () => {
     const payload = JSON.stringify({
       id: 'evt_forged_1',

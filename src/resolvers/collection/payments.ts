@@ -66,16 +66,29 @@ export async function invoicePaid(
 /**
  * Dunning: a failed payment makes the subscription PAST_DUE (for one of our invoices too); the
  * attempt count of the unpaid invoice is kept, and at DUNNING_MAX_FAILED_PAYMENTS the Stripe
- * subscription is canceled and the organization falls back to the free plan.
+ * subscription is canceled and the organization falls back to the free plan. Events arrive late
+ * and out of order, so the decision reads the invoice as Stripe has it now, never the event's
+ * copy: an invoice paid since (or voided) is no failed payment at all.
  */
 export async function paymentFailed(
   services: BackgroundServices,
   log: Logger,
-  invoice: Stripe.Invoice,
+  event: Stripe.Invoice,
 ) {
+  const stripe = services.stripe;
+  if (!stripe || !event.id) return;
+  const invoice = await stripe.invoicing.retrieve(event.id);
   const organizationId = await syncOurInvoice(services, log, invoice);
   const subscriptionId = await subscriptionOf(services, invoice, organizationId);
-  if (!subscriptionId || !services.stripe) return;
+  if (!subscriptionId) return;
+  if (invoice.status !== 'open') {
+    log.info(
+      { stripeInvoiceId: invoice.id, status: invoice.status },
+      'payment failure heard after the invoice was settled: not counted',
+    );
+    await syncSubscription(services, log, subscriptionId);
+    return;
+  }
   const attempts = invoice.attempt_count;
   await services.db
     .update(billingSubscriptions)
@@ -87,7 +100,7 @@ export async function paymentFailed(
       'payment failed too often: canceling, falling back to the free plan',
     );
     const observedAt = services.now();
-    const canceled = await services.stripe.cancelNow(subscriptionId, `dunning:${subscriptionId}`);
+    const canceled = await stripe.cancelNow(subscriptionId, `dunning:${subscriptionId}`);
     await applyStripeSubscription(services, log, canceled, observedAt);
     return;
   }
