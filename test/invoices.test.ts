@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBillingMonth } from '../src/billing/period.ts';
 import { runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
@@ -606,5 +607,37 @@ describe('a first partial month, ledger-only: one rule for the base and a plan c
     ]);
     // $90.21 for 3.5 days of scale + $18.97 for 12 days of starter = $109.18
     expect(invoice.total.amount).toBe('10918');
+  });
+});
+
+describe('an organization that cannot be invoiced', () => {
+  it('is reported, and every other organization is invoiced', async () => {
+    const good = await tenantAt('2027-05-01T00:00:00.000Z', 'starter');
+    const broken = await tenantAt('2027-05-01T00:00:00.000Z', 'starter');
+    // The database refuses this one organization's invoice, whatever the reason may be.
+    await server.db().execute(
+      sql.raw(`create function refuse_one_invoice() returns trigger language plpgsql as $$
+        begin
+          if new.organization_id = '${broken.id}' then raise exception 'disk full for this one'; end if;
+          return new;
+        end $$`),
+    );
+    await server.db().execute(
+      sql.raw(`create trigger refuse_one_invoice before insert on invoices
+        for each row execute function refuse_one_invoice()`),
+    );
+    try {
+      const report = await invoiceRun('2027-05', '2027-06-03T00:00:00.000Z');
+      expect(report.failed).toEqual([
+        { invoiceId: null, organizationId: broken.id, error: expect.stringContaining('disk full') },
+      ]);
+      expect(report.created).toBe(report.organizations - 1);
+      const [invoice] = await invoicesOf(good.ownerKey);
+      expect(invoice).toMatchObject({ status: 'OPEN', total: { amount: '4900' } });
+      expect(await invoicesOf(broken.ownerKey)).toEqual([]);
+    } finally {
+      await server.db().execute(sql.raw('drop trigger refuse_one_invoice on invoices'));
+      await server.db().execute(sql.raw('drop function refuse_one_invoice()'));
+    }
   });
 });

@@ -76,8 +76,9 @@ export async function runInvoices(
   };
   const billedByStripe = services.stripe !== null;
   for (let i = 0; i < organizationIds.length; i += BATCH) {
-    const { stored, refused } = await storeInvoices(
-      services.db,
+    const { stored, refused } = await storeIsolatingFailures(
+      services,
+      log,
       organizationIds.slice(i, i + BATCH),
       month,
       { billedByStripe, now, closeUsage: final },
@@ -97,6 +98,46 @@ export async function runInvoices(
   if (services.stripe && final) await pushFinalDrafts(services, log, month, report, options);
   log.info({ ...report, failed: report.failed.length }, 'invoice run done');
   return report;
+}
+
+/**
+ * Stores a batch's invoices in one transaction; if that fails, each organization's alone, so
+ * that one organization that cannot be invoiced (whatever the reason) is reported and the
+ * others are invoiced.
+ */
+async function storeIsolatingFailures(
+  services: InvoiceRunServices,
+  log: Logger,
+  organizationIds: string[],
+  month: Period,
+  options: Parameters<typeof storeInvoices>[3],
+): Promise<Awaited<ReturnType<typeof storeInvoices>>> {
+  try {
+    return await storeInvoices(services.db, organizationIds, month, options);
+  } catch (error) {
+    if (organizationIds.length === 1) {
+      const [organizationId] = organizationIds as [string];
+      return { stored: [], refused: [{ organizationId, error: databaseReason(error) }] };
+    }
+    log.warn({ err: error }, 'invoice batch failed: storing its invoices one by one');
+  }
+  const result: Awaited<ReturnType<typeof storeInvoices>> = { stored: [], refused: [] };
+  for (const organizationId of organizationIds) {
+    const alone = await storeIsolatingFailures(services, log, [organizationId], month, options);
+    result.stored.push(...alone.stored);
+    result.refused.push(...alone.refused);
+  }
+  return result;
+}
+
+/**
+ * What the database said, without the statement and its parameters (drizzle's wrapper puts
+ * both in its message; the report is shown to operators and logged).
+ */
+function databaseReason(error: unknown): string {
+  let cause = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Pushes every final DRAFT of the month to Stripe, counting what went and what failed. */
