@@ -77,7 +77,10 @@ describe('the CLI, beside a running server on one Postgres database', () => {
   });
   afterAll(() => storage?.drop());
 
-  it('lists plans, creates an organization with a working OWNER key, and more keys', async () => {
+  // Four CLI processes (the first migrates a new database) and a server start, one after another.
+  it('lists plans, creates an organization with a working OWNER key, and more keys', {
+    timeout: 60_000,
+  }, async () => {
     const plans = await runCli(['plans'], storage.env);
     expect(plans.code).toBe(0);
     expect(plans.stdout).toMatch(/^starter\s+Starter\s+\$49\.00\/month$/m);
