@@ -105,3 +105,31 @@ describe('idempotency keys', () => {
     expect((await usageOf(server.graphqlUrl, org.ownerKey, 'api_requests')).used).toBe('15');
   });
 });
+
+describe('a 32 MiB body of empty objects', () => {
+  it('is refused at the 10,001st event, without holding the body as objects', async () => {
+    const org = await tenant();
+    // 32 MiB less a little: under the byte cap, so that the event cap is what stops it.
+    const body = Buffer.from(`[${'{},'.repeat(11_000_000)}{}]`);
+    expect(body.length).toBeLessThan(32 * 1024 * 1024);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 5);
+    const response = await fetch(`${server.url}/v1/usage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${org.ingestKey}`, 'content-type': 'application/json' },
+      body,
+    });
+    clearInterval(sampler);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      error: 'At most 10000 events per request; nothing was stored',
+    });
+    // Parsed whole, 11 million objects took over a gigabyte.
+    expect(peak - before).toBeLessThan(256 * 1024 * 1024);
+    expect((await usageOf(server.graphqlUrl, org.ownerKey, 'api_requests')).used).toBe('0');
+  });
+});

@@ -6,9 +6,10 @@ import type { Services } from '../context.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
 import { createRequestContext } from '../request-context.ts';
 import { recordUsageEvents, summarize } from '../resolvers/metering/record-usage.ts';
-import { BodyTooLargeError, readBody } from './body.ts';
+import { BodyTooLargeError } from './body.ts';
 import { sendJson } from './respond.ts';
 import type { RouteHandler } from './server.ts';
+import { readUsageEvents, TooManyEventsError, UnparseableBodyError } from './usage-body.ts';
 
 /**
  * POST /v1/usage: bulk ingestion for producers. Bearer key of an OWNER or INGEST; the body is a
@@ -37,18 +38,17 @@ export function usageIngestRoute(services: Services): RouteHandler {
 
     let events: unknown[];
     try {
-      events = parseEvents(req, await readBody(req, maxBodyBytes));
+      events = await readUsageEvents(req, {
+        maxBytes: maxBodyBytes,
+        maxEvents: maxEventsPerRequest,
+        ndjson: isNdjson(req),
+      });
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuse(res, 413, error.message);
-      if (error instanceof UnparseableBody) return refuse(res, 400, error.message);
+      if (error instanceof BodyTooLargeError || error instanceof TooManyEventsError) {
+        return refuse(res, 413, error.message);
+      }
+      if (error instanceof UnparseableBodyError) return refuse(res, 400, error.message);
       throw error;
-    }
-    if (events.length > maxEventsPerRequest) {
-      return refuse(
-        res,
-        413,
-        `At most ${maxEventsPerRequest} events per request (got ${events.length}); nothing was stored`,
-      );
     }
     if (events.length === 0) return refuse(res, 400, 'The body holds no events');
 
@@ -61,36 +61,6 @@ export function usageIngestRoute(services: Services): RouteHandler {
       rejected: rejected.map(({ index, error }) => ({ index, error: describeError(error) })),
     });
   };
-}
-
-class UnparseableBody extends Error {}
-
-function parseEvents(req: IncomingMessage, body: Buffer): unknown[] {
-  const text = body.toString('utf8');
-  if (!isNdjson(req)) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new UnparseableBody(
-        `The body is not valid JSON: ${(error as Error).message}; nothing was stored`,
-      );
-    }
-    if (!Array.isArray(parsed))
-      throw new UnparseableBody('The body must be a JSON array of events or NDJSON');
-    return parsed;
-  }
-  const events: unknown[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, number) => {
-    if (line.trim() === '') return;
-    try {
-      events.push(JSON.parse(line));
-    } catch {
-      throw new UnparseableBody(`Line ${number + 1} is not valid JSON; nothing was stored`);
-    }
-  });
-  return events;
 }
 
 function isNdjson(req: IncomingMessage): boolean {
