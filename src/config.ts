@@ -89,6 +89,23 @@ const alertsEnv = z.object({
   DELIVERY_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** How long a webhook receiver may take to answer. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Non-public addresses webhooks may reach anyway (development, tests): IPs or CIDR ranges. */
+  WEBHOOK_ALLOWED_PRIVATE_ADDRESSES: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], {
+          error: 'must be IP addresses or CIDR ranges, comma-separated (e.g. 127.0.0.0/8,::1)',
+        }),
+      ),
+    )
+    .default([]),
 });
 
 const stripeEnv = z.object({
@@ -178,6 +195,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       maxAttempts: env.DELIVERY_MAX_ATTEMPTS,
       retryDelaySeconds: env.DELIVERY_RETRY_DELAY_SECONDS,
       webhookTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      webhookAllowedPrivate: env.WEBHOOK_ALLOWED_PRIVATE_ADDRESSES,
     },
     stripe: env.STRIPE_SECRET_KEY
       ? {

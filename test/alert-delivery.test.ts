@@ -63,6 +63,8 @@ beforeAll(async () => {
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     DELIVERY_RETRY_DELAY_SECONDS: '1',
     JOBS_POLL_SECONDS: '0.5',
+    // The receiver is on loopback, which webhooks may reach only when allowed.
+    WEBHOOK_ALLOWED_PRIVATE_ADDRESSES: '127.0.0.0/8',
   });
 });
 afterAll(async () => {

@@ -1,7 +1,17 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Services } from '../../context.ts';
 import { webhookDeliveries, webhookEndpoints } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
+import {
+  BlockedAddressError,
+  checkedLookup,
+  type OutboundPolicy,
+  outboundPolicy,
+  type Resolver,
+  urlProblem,
+} from './outbound-address.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.ts';
 
 /** Thrown to have the job queue try again later (with exponential backoff). */
@@ -50,26 +60,20 @@ export async function attemptWebhookDelivery(
     created: timestamp,
     data: delivery.payload,
   });
-  let responseStatus: number | null = null;
-  let problem = '';
-  try {
-    const response = await fetch(endpoint.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'graphql-billing-server/webhooks',
-        'billing-delivery': delivery.id,
-        [SIGNATURE_HEADER]: signatureHeader(endpoint.signingSecret, body, timestamp),
-      },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(config.alerts.webhookTimeoutMs),
-    });
-    responseStatus = response.status;
-    await response.arrayBuffer().catch(() => undefined);
-  } catch (error) {
-    problem = (error as Error).name === 'TimeoutError' ? 'timed out' : 'could not connect';
-  }
+  const { status: responseStatus, problem } = await postWebhook(
+    endpoint.url,
+    {
+      'content-type': 'application/json',
+      'user-agent': 'graphql-billing-server/webhooks',
+      'billing-delivery': delivery.id,
+      [SIGNATURE_HEADER]: signatureHeader(endpoint.signingSecret, body, timestamp),
+    },
+    body,
+    {
+      timeoutMs: config.alerts.webhookTimeoutMs,
+      policy: outboundPolicy(config.alerts.webhookAllowedPrivate),
+    },
+  );
   const attemptLog = {
     deliveryId: delivery.id,
     endpointId: endpoint.id,
@@ -83,13 +87,74 @@ export async function attemptWebhookDelivery(
   }
   if (delivery.attempts >= config.alerts.maxAttempts) {
     await finish('FAILED', responseStatus);
-    log.warn(attemptLog, 'webhook delivery failed: no attempts left');
+    log.warn(
+      { ...attemptLog, problem: problem || undefined },
+      'webhook delivery failed: no attempts left',
+    );
     return 'failed';
   }
   await db
     .update(webhookDeliveries)
     .set({ responseStatus })
     .where(eq(webhookDeliveries.id, delivery.id));
-  log.info({ ...attemptLog, problem: problem || undefined }, 'webhook attempt failed; will retry');
+  const level = problem.startsWith('refused') ? 'warn' : 'info';
+  log[level](
+    { ...attemptLog, problem: problem || undefined },
+    'webhook attempt failed; will retry',
+  );
   throw new RetryLater(`webhook delivery ${delivery.id}: ${problem || `HTTP ${responseStatus}`}`);
+}
+
+interface PostOptions {
+  timeoutMs: number;
+  policy: OutboundPolicy;
+  /** How names are resolved (tests put a resolver of their own here). */
+  resolve?: Resolver;
+}
+
+/**
+ * POSTs `body` and answers the response status, or why there is none. The socket connects only
+ * to an address the policy allows, checked on the address actually connected (an IP literal
+ * before connecting, a name in `checkedLookup`): a name re-pointed at a private address after
+ * registration is refused. Redirects are never followed: a 3xx is an answer like any non-2xx.
+ */
+export function postWebhook(
+  target: string,
+  headers: Record<string, string>,
+  body: string,
+  options: PostOptions,
+): Promise<{ status: number | null; problem: string }> {
+  const url = new URL(target);
+  const refused = urlProblem(url, options.policy);
+  if (refused) return Promise.resolve({ status: null, problem: `refused: ${refused}` });
+  const send = { 'https:': httpsRequest, 'http:': httpRequest }[url.protocol];
+  if (!send) return Promise.resolve({ status: null, problem: 'refused: not an http(s) URL' });
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  return new Promise((resolve) => {
+    const request = send(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: false,
+        lookup: checkedLookup(options.policy, options.resolve),
+        signal,
+      },
+      (response) => {
+        response.on('error', () => undefined);
+        response.resume();
+        resolve({ status: response.statusCode ?? null, problem: '' });
+      },
+    );
+    request.on('error', (error) => {
+      const problem =
+        error instanceof BlockedAddressError
+          ? `refused: ${error.message}`
+          : signal.aborted
+            ? 'timed out'
+            : 'could not connect';
+      resolve({ status: null, problem });
+    });
+    request.end(body);
+  });
 }

@@ -5,6 +5,7 @@ import { newId } from '../../db/ids.ts';
 import { queryRows } from '../../db/raw.ts';
 import { type WebhookEndpointRow, webhookEndpoints } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
+import { outboundPolicy, targetProblem } from './outbound-address.ts';
 import { generateSigningSecret } from './webhook-signature.ts';
 
 /** An endpoint as the API shows it: the secret only in the response that created it. */
@@ -29,7 +30,11 @@ export function webhookUrlInput(allowLocalHttp: boolean) {
   });
 }
 
-/** Registers an endpoint for the caller's organization (OWNER); the secret is shown once. */
+/**
+ * Registers an endpoint for the caller's organization (OWNER); the secret is shown once. A URL
+ * with user info, or whose host is or resolves to a non-public address that the allow-list does
+ * not allow, is refused (delivery checks the address it connects to again).
+ */
 export async function createWebhookEndpoint(
   ctx: RequestContext,
   organizationId: string,
@@ -45,6 +50,8 @@ export async function createWebhookEndpoint(
       `an organization has at most ${MAX_ENDPOINTS} endpoints`,
     );
   }
+  const problem = await targetProblem(url, outboundPolicy(ctx.config.alerts.webhookAllowedPrivate));
+  if (problem) throw ValidationError.forField(['url'], problem);
   const secret = generateSigningSecret();
   const [row] = await ctx.db
     .insert(webhookEndpoints)
