@@ -9,6 +9,26 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+/** "https://a.example, http://localhost:5173" → each origin as browsers send it; `*` is refused. */
+function originsOf(list: string, ctx: z.RefinementCtx): string[] {
+  const origins: string[] = [];
+  for (const entry of list.split(',').map((part) => part.trim())) {
+    if (!entry) continue;
+    const url = URL.canParse(entry) ? new URL(entry) : null;
+    const bare =
+      url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+    if (!url || !bare || !/^https?:$/.test(url.protocol)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not an origin: list http(s)://host[:port] values, no paths or *`,
+      });
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return origins;
+}
+
 const serverEnv = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -23,6 +43,14 @@ const serverEnv = z.object({
     .default(resolve(import.meta.dirname, '../examples/dashboard/dist')),
   /** How long a shutdown waits for in-flight requests before closing connections. */
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  /**
+   * Other origins whose pages may call /graphql from a browser, comma-separated
+   * (https://app.example.com). Unset: none; the dashboard at /dashboard is the server's own origin.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .transform((list, ctx) => originsOf(list, ctx))
+    .default([]),
 });
 
 const graphqlEnv = z.object({
@@ -31,6 +59,8 @@ const graphqlEnv = z.object({
   GRAPHQL_MAX_COST: positiveInt.default(100_000),
   GRAPHQL_MAX_ALIASES: positiveInt.default(15),
   GRAPHQL_MAX_TOKENS: positiveInt.default(2000),
+  /** Answer introspection (`__schema`, `__type`); unset: everywhere but NODE_ENV=production. */
+  GRAPHQL_INTROSPECTION: z.stringbool().optional(),
 });
 
 const databaseEnv = z.object({
@@ -166,12 +196,14 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       maxBodyBytes: env.MAX_BODY_BYTES,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       dashboardDir: resolve(env.DASHBOARD_DIR),
+      corsOrigins: env.CORS_ORIGINS,
     },
     graphql: {
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxCost: env.GRAPHQL_MAX_COST,
       maxAliases: env.GRAPHQL_MAX_ALIASES,
       maxTokens: env.GRAPHQL_MAX_TOKENS,
+      introspection: env.GRAPHQL_INTROSPECTION ?? env.NODE_ENV !== 'production',
     },
     database: env.DATABASE_URL
       ? { driver: 'postgres' as const, url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { createYoga, maskError, useErrorHandler } from 'graphql-yoga';
+import { type CORSOptions, createYoga, maskError, useErrorHandler } from 'graphql-yoga';
 import { bearerProblem } from '../auth/bearer.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { RequestContext, Services } from '../context.ts';
@@ -37,10 +37,15 @@ export function createGraphQLHandler(deps: { services: Services; log: Logger }) 
     renderGraphiQL,
     landingPage: false,
     logging: false,
+    cors: corsPolicy(config.server.corsOrigins),
+    // No file uploads, and no multipart/form-data POST a page on another site could send without
+    // asking first (createHttpServer refuses every POST body that is not JSON before Yoga).
+    multipart: false,
     maskedErrors: { maskError: exposeDomainErrors },
     plugins: [
       ...(isDevelopment ? [useGraphiQLAssets()] : []),
-      ...armorPlugins(config.graphql, { suggestFields: isDevelopment }),
+      // "Did you mean ...?" describes the schema to strangers; keep it for development.
+      ...armorPlugins(config.graphql, { suggestions: isDevelopment }),
       useSharedSubscriptionResults(),
       useErrorHandler(({ errors, context }) => {
         const requestLog = (context as Partial<ServerContext>).log ?? log;
@@ -72,6 +77,26 @@ export function createGraphQLHandler(deps: { services: Services; log: Logger }) 
 }
 
 export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;
+
+/**
+ * Cross-origin access for the listed origins (CORS_ORIGINS) only, with credentials; any other
+ * origin, the default, gets no CORS header at all (and a preflight answered without one), so its
+ * pages cannot read answers nor send JSON. The dashboard is served from this origin: it needs none.
+ */
+function corsPolicy(allowed: readonly string[]) {
+  return (request: Request): CORSOptions => {
+    const origin = request.headers.get('origin');
+    if (!origin || !allowed.includes(origin)) return false;
+    return {
+      origin: [origin],
+      credentials: true,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'accept', 'x-request-id'],
+      exposedHeaders: ['x-request-id'],
+      maxAge: 600,
+    };
+  };
+}
 
 function isDomainError(error: unknown): boolean {
   return error instanceof ValidationError || error instanceof NotFoundError;

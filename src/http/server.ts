@@ -63,6 +63,8 @@ export function createHttpServer(deps: {
       }
       // GraphiQL's scripts and styles too: Yoga serves them where GraphiQL is on (development).
       if (path === GRAPHQL_PATH || path.startsWith(`${GRAPHIQL_ASSETS_PATH}/`)) {
+        // Whether CORS headers are sent depends on the caller's Origin (CORS_ORIGINS).
+        res.setHeader('vary', 'Origin');
         const refusal = bodyRefusal(req, maxBodyBytes);
         if (refusal) {
           // Do not read a body we refuse: close the connection after answering.
@@ -90,14 +92,19 @@ export function createHttpServer(deps: {
 }
 
 /**
- * Bodies are bounded before anything reads them: a POST must say how long it is (Node then never
- * reads past that length) and stay within the limit.
+ * Bodies are JSON, and bounded before anything reads them: a POST must say how long it is (Node
+ * then never reads past that length) and stay within the limit.
  */
 function bodyRefusal(
   req: IncomingMessage,
   maxBodyBytes: number,
 ): { status: number; message: string } | null {
   if (req.method !== 'POST') return null;
+  const type = mediaTypeOf(req.headers['content-type']);
+  if (!JSON_MEDIA_TYPES.has(type)) {
+    const sent = type ? `not ${type}` : 'and this request has no Content-Type';
+    return { status: 415, message: `GraphQL POST bodies must be application/json, ${sent}` };
+  }
   const declared = req.headers['content-length'];
   if (declared === undefined) {
     return { status: 411, message: 'A Content-Length header is required' };
@@ -109,6 +116,19 @@ function bodyRefusal(
     };
   }
   return null;
+}
+
+/**
+ * What a GraphQL POST may be: JSON, which a browser sends to another origin only after a CORS
+ * preflight. Never multipart/form-data, application/x-www-form-urlencoded or text/plain, which a
+ * page on any site can have a browser send without asking (CSRF; Yoga would execute the first two),
+ * nor Yoga's other formats (application/graphql).
+ */
+const JSON_MEDIA_TYPES = new Set(['application/json', 'application/graphql+json']);
+
+/** "Application/JSON; charset=utf-8" → "application/json"; absent → "". */
+function mediaTypeOf(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
 /** The path of a request target ("/graphql?x=1" → "/graphql"), without building a URL. */
