@@ -3,6 +3,7 @@ import { type CORSOptions, createYoga, maskError, useErrorHandler } from 'graphq
 import { bearerProblem } from '../auth/bearer.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { RequestContext, Services } from '../context.ts';
+import { dataExceptionCode } from '../db/data-exception.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { createRequestContext } from '../request-context.ts';
@@ -99,7 +100,11 @@ function corsPolicy(allowed: readonly string[]) {
 }
 
 function isDomainError(error: unknown): boolean {
-  return error instanceof ValidationError || error instanceof NotFoundError;
+  return (
+    error instanceof ValidationError ||
+    error instanceof NotFoundError ||
+    dataExceptionCode(error) !== null
+  );
 }
 
 /**
@@ -119,6 +124,18 @@ function exposeDomainErrors(error: unknown, message: string, isDev?: boolean): E
       path: error instanceof GraphQLError ? error.path : undefined,
       extensions: { code: 'NOT_FOUND' },
     });
+  }
+  // A value the database cannot take (a NUL in an id, a cursor or a name): the input is at
+  // fault, and the statement failed, so nothing changed. Said without the value.
+  const sqlState = dataExceptionCode(original);
+  if (sqlState) {
+    return new GraphQLError(
+      `The request holds a value that cannot be stored or compared as sent (SQLSTATE ${sqlState}), such as a NUL character`,
+      {
+        path: error instanceof GraphQLError ? error.path : undefined,
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    );
   }
   return maskError(error, message, isDev);
 }

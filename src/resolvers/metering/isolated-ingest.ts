@@ -1,4 +1,5 @@
 import type { Database } from '../../db/client.ts';
+import { dataExceptionCode } from '../../db/data-exception.ts';
 import { ValidationError } from '../../errors.ts';
 import type { KnownFired } from '../alerts/threshold-store.ts';
 import type { OrganizationTerms } from './meter-terms-store.ts';
@@ -43,15 +44,6 @@ export async function ingestIsolatingBadEvents(
     result.reached.push(...alone.reached);
   }
   return result;
-}
-
-/** Postgres' class 22, data exception (the value, not the server, is at fault), or null. */
-function dataExceptionCode(error: unknown): string | null {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('22')) return code;
-  }
-  return null;
 }
 
 function refusal(code: string): ValidationError {

@@ -1,0 +1,12 @@
+/**
+ * The SQLSTATE of a Postgres data exception (class 22: a value the database cannot take, such as
+ * a NUL in text or a number past its column) behind an error, or null. Drivers and drizzle wrap
+ * the database's error, so the causes are followed.
+ */
+export function dataExceptionCode(error: unknown): string | null {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('22')) return code;
+  }
+  return null;
+}
