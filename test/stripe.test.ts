@@ -412,6 +412,35 @@ describe('the webhook sidecar', () => {
     expect(dunning?.attempts).toBe(0);
   });
 
+  it('answers a signed but malformed event 400 (so Stripe stops retrying) and stores nothing', async () => {
+    const malformed = [
+      { id: 'evt_no_data_1', object: 'event', type: 'invoice.paid', created: fake.now() },
+      {
+        id: 'evt_bad_created_1',
+        object: 'event',
+        type: 'invoice.paid',
+        created: 'yesterday',
+        data: { object: { id: 'in_x' } },
+      },
+    ];
+    for (const event of malformed) {
+      const payload = JSON.stringify(event);
+      const response = await fetch(`${server.url}/webhooks/stripe`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'stripe-signature': signatureHeader(payload, fake.webhookSecret),
+        },
+        body: payload,
+      });
+      expect(response.status, event.id).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(
+        /^malformed Stripe event: /,
+      );
+    }
+    expect(await storedEvents(['evt_no_data_1', 'evt_bad_created_1'])).toEqual([]);
+  });
+
   it('refuses a bad or stale signature with 400 and stores nothing', async () => {
     const payload = JSON.stringify({
       id: 'evt_forged_1',

@@ -37,6 +37,14 @@ export function stripeWebhookRoute(services: Services): RouteHandler {
       sendJson(res, 400, { error: 'invalid or stale Stripe-Signature' });
       return;
     }
+    const malformed = eventShapeProblem(event);
+    if (malformed) {
+      // Signed, so Stripe's (or a test's): a 400 tells it the event will never be taken, where a
+      // 500 would have it retried for days.
+      request.log.warn({ stripeEventId: event.id }, `Stripe event refused: ${malformed}`);
+      sendJson(res, 400, { error: `malformed Stripe event: ${malformed}` });
+      return;
+    }
     const stored = await storeStripeEvent(services.db, event);
     if (stored) {
       // If queueing fails, the event is stored and the sweeper queues it.
@@ -49,4 +57,22 @@ export function stripeWebhookRoute(services: Services): RouteHandler {
     }
     sendJson(res, 200, { received: true, duplicate: !stored });
   };
+}
+
+/** What a signed event lacks of what its processing reads, or null. */
+function eventShapeProblem(event: Stripe.Event): string | null {
+  const shape = event as unknown as Record<string, unknown>;
+  if (typeof shape.id !== 'string' || !/^evt_\w+$/.test(shape.id)) return 'id is not an event id';
+  if (typeof shape.type !== 'string' || shape.type === '') return 'type is missing';
+  if (!Number.isSafeInteger(shape.created)) return 'created is not a Unix time';
+  const data = shape.data as { object?: unknown } | null | undefined;
+  if (
+    typeof data !== 'object' ||
+    data === null ||
+    typeof data.object !== 'object' ||
+    !data.object
+  ) {
+    return 'data.object is missing';
+  }
+  return null;
 }
