@@ -35,7 +35,8 @@ export interface App {
 /**
  * The composition root: opens and migrates the database, then serves GraphQL over HTTP and
  * WebSocket and the REST sidecar on one port. `stop` stops accepting, lets in-flight requests
- * finish (up to SHUTDOWN_TIMEOUT_MS), closes sockets, then the database.
+ * finish (up to SHUTDOWN_TIMEOUT_MS), closes sockets, the job workers and Redis (at once when
+ * Redis is unreachable: a dead Redis never holds a shutdown), then the database.
  */
 export interface AppOptions {
   log?: Logger;
@@ -119,7 +120,7 @@ async function serve(
     maxBodyBytes: config.server.maxBodyBytes,
     routes: [
       { method: 'GET', path: '/healthz', handle: healthz },
-      { method: 'GET', path: '/readyz', handle: readyz(database.db, log) },
+      { method: 'GET', path: '/readyz', handle: readyz(database.db, log, services.live) },
       { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
       { method: 'POST', path: '/webhooks/stripe', handle: stripeWebhookRoute(services) },
       dashboardRoute(config.server.dashboardDir),

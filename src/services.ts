@@ -44,18 +44,18 @@ export async function createServices(
     jobs,
     stripe: stripeClient ? new StripeGateway(stripeClient) : null,
   };
-  // A key revoked on any instance is forgotten here at once (and its sockets closed, graphql-ws).
-  const revocations = live.stream('key:revoked', undefined);
-  void (async () => {
-    for await (const { keyId } of revocations) services.authenticate.forget(keyId);
-  })().catch((error) => options.log.error({ err: error }, 'key revocation listener failed'));
+  // A key revoked on any instance is forgotten here at once (and its sockets closed, graphql-ws);
+  // on the instance that revokes it, synchronously, before revokeApiKey answers.
+  const stopForgetting = live.listen('key:revoked', undefined, ({ keyId }) =>
+    services.authenticate.forget(keyId),
+  );
   return {
     services,
     jobs,
     async close() {
-      await revocations.return?.();
-      await jobs.stop();
-      await live.close();
+      stopForgetting();
+      // A dead Redis is let go at once (live.close) while the job workers finish.
+      await Promise.all([jobs.stop(), live.close()]);
     },
   };
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { queryRows } from '../db/raw.ts';
+import type { LiveEvents } from '../live/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { sendJson } from './respond.ts';
 
@@ -22,8 +23,13 @@ export function healthz(_req: IncomingMessage, res: ServerResponse): void {
   sendJson(res, 200, { status: 'ok' });
 }
 
-/** Readiness: the database answers and carries every migration of this build. */
-export function readyz(db: Database, log: Logger) {
+/**
+ * Readiness: the database answers and carries every migration of this build. Live fan-out
+ * (Redis) is reported but does not make the instance unready: billing goes on without it, and
+ * taking every instance out of the load balancer during a Redis outage would stop billing too.
+ * It answers 200 with `status: "degraded"` and `live.status: "down"` then.
+ */
+export function readyz(db: Database, log: Logger, live: Pick<LiveEvents, 'health'>) {
   return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const [row] = await queryRows<{ applied: number }>(
@@ -35,7 +41,8 @@ export function readyz(db: Database, log: Logger) {
         sendJson(res, 503, { status: 'migrating', applied, expected: shippedMigrations });
         return;
       }
-      sendJson(res, 200, { status: 'ready' });
+      const fanOut = live.health();
+      sendJson(res, 200, { status: fanOut.status === 'up' ? 'ready' : 'degraded', live: fanOut });
     } catch (error) {
       log.warn({ err: error }, 'readiness check failed');
       sendJson(res, 503, { status: 'database unavailable' });
