@@ -133,6 +133,7 @@ async function serve(
     live: services.live,
     log,
     maxPayloadBytes: config.server.maxBodyBytes,
+    keyCheckMs: config.auth.keyCacheTtlMs,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -1,6 +1,6 @@
 import type { Database } from '../db/client.ts';
 import { hashKeySecret } from './key-secrets.ts';
-import { findKeyByHash } from './key-store.ts';
+import { findKeyByHash, liveKeyIds } from './key-store.ts';
 import type { Principal } from './principal.ts';
 import { PrincipalCache } from './principal-cache.ts';
 
@@ -12,6 +12,11 @@ type BearerResult =
 export type Authenticator = ((authorization: unknown) => Promise<BearerResult>) & {
   /** Drops a revoked key from this process's memory at once. */
   forget(keyId: string): void;
+  /**
+   * Which of these keys no longer authenticate (revoked or deleted), asked of the database, not
+   * the cache; each is forgotten here too. For connections that authenticated once (graphql-ws).
+   */
+  revokedAmong(keyIds: readonly string[]): Promise<string[]>;
 };
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -32,12 +37,22 @@ export function createAuthenticator(db: Database, options: { cacheTtlMs: number 
     const keyHash = hashKeySecret(match[1]);
     const cached = cache.get(keyHash);
     if (cached) return { ok: true, principal: cached };
+    const generation = cache.generation;
     const principal = await findKeyByHash(db, keyHash);
     if (!principal) return { ok: false, reason: 'unknown' };
-    cache.set(keyHash, principal);
+    if (cache.generation === generation) cache.set(keyHash, principal);
     return { ok: true, principal };
   };
-  return Object.assign(authenticate, { forget: (keyId: string) => cache.forget(keyId) });
+  const revokedAmong = async (keyIds: readonly string[]) => {
+    const live = await liveKeyIds(db, keyIds);
+    const revoked = keyIds.filter((keyId) => !live.has(keyId));
+    for (const keyId of revoked) cache.forget(keyId);
+    return revoked;
+  };
+  return Object.assign(authenticate, {
+    forget: (keyId: string) => cache.forget(keyId),
+    revokedAmong,
+  });
 }
 
 export function bearerProblem(reason: 'malformed' | 'unknown'): string {

@@ -14,7 +14,9 @@ import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
  * graphql-ws on the same port and path as HTTP GraphQL. The key is checked once, at
  * connection_init (`connectionParams: { Authorization: "Bearer <key>" }`, see authorizationOf);
  * a socket without a valid key is closed with 4401 and a reason that says what was wrong. Each
- * operation gets its context from Yoga's own factory, the same as over HTTP.
+ * operation gets its context from Yoga's own factory, the same as over HTTP. A socket whose key
+ * is revoked is closed with 4403: at once where the revocation event arrives, and within
+ * `keyCheckMs` (AUTH_KEY_CACHE_MS) in any case, as the keys of open sockets are checked again.
  */
 export function attachGraphQLWebSocket(deps: {
   httpServer: Server;
@@ -23,6 +25,8 @@ export function attachGraphQLWebSocket(deps: {
   live: LiveEvents;
   log: Logger;
   maxPayloadBytes: number;
+  /** How often the keys of open sockets are checked against the database. */
+  keyCheckMs: number;
 }) {
   const { httpServer, yoga, log } = deps;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
@@ -36,10 +40,10 @@ export function attachGraphQLWebSocket(deps: {
   });
 
   const sockets = new KeySockets();
-  const revocations = deps.live.stream('key:revoked', undefined);
-  void (async () => {
-    for await (const { keyId } of revocations) sockets.closeKey(keyId);
-  })().catch((error) => log.error({ err: error }, 'key revocation listener failed'));
+  const stopListening = deps.live.listen('key:revoked', undefined, ({ keyId }) =>
+    sockets.closeKey(keyId),
+  );
+  const stopChecking = checkKeysOf(sockets, deps.authenticate, deps.keyCheckMs, log);
 
   const disposable = useServer<Record<string, unknown>>(
     {
@@ -67,7 +71,8 @@ export function attachGraphQLWebSocket(deps: {
   return {
     /** Closes every socket (1001 going away) and stops the ws server. */
     async close() {
-      await revocations.return?.();
+      stopListening();
+      await stopChecking();
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();
     },
@@ -155,11 +160,66 @@ class KeySockets {
     if (sockets?.size === 0) this.#byKey.delete(principal.keyId);
   }
 
+  /** The keys of the open sockets, each once. */
+  keyIds(): string[] {
+    return [...this.#byKey.keys()];
+  }
+
+  /** Closes the key's sockets (4403); they run no further operation while they close. */
   closeKey(keyId: string): void {
-    for (const socket of this.#byKey.get(keyId) ?? []) {
+    const sockets = this.#byKey.get(keyId) ?? new Set();
+    this.#byKey.delete(keyId);
+    for (const socket of sockets) {
+      this.#principals.delete(socket);
       socket.close(CloseCode.Forbidden, 'Forbidden: the API key was revoked');
     }
   }
+}
+
+/** The shortest period between two checks of the open sockets' keys (AUTH_KEY_CACHE_MS=0). */
+const MIN_KEY_CHECK_MS = 100;
+
+/**
+ * Every `everyMs`, asks the database which keys of the open sockets are no longer live, in one
+ * query for all of them (not one per socket), and closes their sockets: a revocation whose live
+ * event never arrived (Redis down) still ends them. A failed check keeps the sockets and is tried
+ * again next period. Answers the function that stops it (and waits for a check under way).
+ */
+function checkKeysOf(
+  sockets: KeySockets,
+  authenticate: Authenticator,
+  everyMs: number,
+  log: Logger,
+): () => Promise<void> {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const check = async () => {
+    const keyIds = sockets.keyIds();
+    if (keyIds.length === 0) return;
+    try {
+      for (const keyId of await authenticate.revokedAmong(keyIds)) sockets.closeKey(keyId);
+    } catch (error) {
+      log.warn({ err: error }, 'could not check the keys of open sockets; trying again');
+    }
+  };
+  const schedule = () => {
+    timer = setTimeout(
+      () => {
+        running = check().finally(() => {
+          if (!stopped) schedule();
+        });
+      },
+      Math.max(everyMs, MIN_KEY_CHECK_MS),
+    );
+    timer.unref();
+  };
+  schedule();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
 }
 
 /** One operation of a socket, parsed, validated and given its context by Yoga's envelop. */

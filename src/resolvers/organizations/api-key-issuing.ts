@@ -67,8 +67,10 @@ export async function createApiKey(
 
 /**
  * Revokes a key (ADMIN, or the OWNER of the key's organization): it stops authenticating at once
- * on this instance, within AUTH_KEY_CACHE_MS elsewhere (at once where the live event arrives), and
- * its open sockets are closed. Another organization's key is "not found", not "forbidden".
+ * on this instance (the announcement is heard here synchronously, after the update committed),
+ * within AUTH_KEY_CACHE_MS elsewhere whether or not Redis is up (at once where the live event
+ * arrives; open sockets re-check their key on that period), and its open sockets are closed
+ * (4403). Another organization's key is "not found", not "forbidden".
  */
 export async function revokeApiKey(ctx: RequestContext, keyId: string): Promise<IssuedApiKey> {
   const principal = ctx.principal;
