@@ -134,6 +134,8 @@ async function serve(
     log,
     maxPayloadBytes: config.server.maxBodyBytes,
     keyCheckMs: config.auth.keyCacheTtlMs,
+    maxSubscriptionsPerSocket: config.live.maxSubscriptionsPerSocket,
+    maxSocketsPerKey: config.live.maxSocketsPerKey,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

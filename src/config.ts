@@ -107,6 +107,10 @@ const liveEnv = z.object({
     .optional(),
   /** usageUpdated sends at most one message per meter per this many milliseconds to a subscriber. */
   LIVE_USAGE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+  /** Operations one graphql-ws socket may have running at once (each costs memory and work). */
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** graphql-ws sockets one API key may hold open on an instance at once. */
+  WS_MAX_SOCKETS_PER_KEY: z.coerce.number().int().min(1).max(10_000).default(50),
 });
 
 const alertsEnv = z.object({
@@ -220,7 +224,12 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       pollingIntervalSeconds: env.JOBS_POLL_SECONDS,
       schema: env.JOBS_SCHEMA,
     },
-    live: { redisUrl: env.REDIS_URL, usageIntervalMs: env.LIVE_USAGE_INTERVAL_MS },
+    live: {
+      redisUrl: env.REDIS_URL,
+      usageIntervalMs: env.LIVE_USAGE_INTERVAL_MS,
+      maxSubscriptionsPerSocket: env.WS_MAX_SUBSCRIPTIONS_PER_SOCKET,
+      maxSocketsPerKey: env.WS_MAX_SOCKETS_PER_KEY,
+    },
     alerts: {
       smtpUrl: env.SMTP_URL,
       emailFrom: env.ALERT_EMAIL_FROM,

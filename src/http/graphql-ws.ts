@@ -27,6 +27,9 @@ export function attachGraphQLWebSocket(deps: {
   maxPayloadBytes: number;
   /** How often the keys of open sockets are checked against the database. */
   keyCheckMs: number;
+  /** Operations one socket may run at once, and sockets one key may hold open. */
+  maxSubscriptionsPerSocket: number;
+  maxSocketsPerKey: number;
 }) {
   const { httpServer, yoga, log } = deps;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: deps.maxPayloadBytes });
@@ -55,6 +58,14 @@ export function attachGraphQLWebSocket(deps: {
           ctx.extra.socket.close(CloseCode.Unauthorized, REFUSALS[result.refusal]);
           return false;
         }
+        if (sockets.countOf(result.principal.keyId) >= deps.maxSocketsPerKey) {
+          // 1008 policy violation: not an authentication failure, and clients may try again later.
+          ctx.extra.socket.close(
+            1008,
+            `Too many sockets for this API key: at most ${deps.maxSocketsPerKey} (WS_MAX_SOCKETS_PER_KEY)`,
+          );
+          return false;
+        }
         sockets.add(ctx.extra.socket, result.principal);
         return true;
       },
@@ -62,6 +73,15 @@ export function attachGraphQLWebSocket(deps: {
       onSubscribe: async (ctx, _id, payload) => {
         const principal = sockets.principalOf(ctx.extra.socket);
         if (!principal) return [new GraphQLError('Unauthorized')];
+        // This operation is counted already: graphql-ws registers it before asking.
+        if (Object.keys(ctx.subscriptions).length > deps.maxSubscriptionsPerSocket) {
+          return [
+            new GraphQLError(
+              `Too many operations on this socket: at most ${deps.maxSubscriptionsPerSocket} at once (WS_MAX_SUBSCRIPTIONS_PER_SOCKET); complete one first`,
+              { extensions: { code: 'TOO_MANY_OPERATIONS' } },
+            ),
+          ];
+        }
         return operationFor(yoga, log, principal, payload);
       },
     },
@@ -158,6 +178,10 @@ class KeySockets {
     const sockets = this.#byKey.get(principal.keyId);
     sockets?.delete(socket);
     if (sockets?.size === 0) this.#byKey.delete(principal.keyId);
+  }
+
+  countOf(keyId: string): number {
+    return this.#byKey.get(keyId)?.size ?? 0;
   }
 
   /** The keys of the open sockets, each once. */
