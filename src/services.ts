@@ -49,11 +49,16 @@ export async function createServices(
   const stopForgetting = live.listen('key:revoked', undefined, ({ keyId }) =>
     services.authenticate.forget(keyId),
   );
+  // Limits changed on any instance (this one at once): their terms are read again here.
+  const stopForgettingTerms = live.listen('terms:changed', undefined, ({ organizationId }) =>
+    services.usage.cache.forgetTerms(organizationId),
+  );
   return {
     services,
     jobs,
     async close() {
       stopForgetting();
+      stopForgettingTerms();
       // A dead Redis is let go at once (live.close) while the job workers finish.
       await Promise.all([jobs.stop(), live.close()]);
     },

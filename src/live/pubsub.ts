@@ -22,10 +22,15 @@ type LiveTopics = {
    * publishing instance at once (synchronously), and again through Redis: handlers are idempotent.
    */
   'key:revoked': [payload: { keyId: string }];
+  /**
+   * An organization's limits changed (an override, a plan): every instance reads its terms
+   * again, so a lowered HARD limit holds everywhere at once (the cache's TTL when Redis is down).
+   */
+  'terms:changed': [payload: { organizationId: string }];
 };
 
 /** Topics this instance hears the moment it publishes them, whatever Redis does. */
-const HEARD_AT_ONCE: ReadonlySet<string> = new Set(['key:revoked']);
+const HEARD_AT_ONCE: ReadonlySet<string> = new Set(['key:revoked', 'terms:changed']);
 
 type Payload<K extends keyof LiveTopics> = LiveTopics[K] extends [string, infer P]
   ? P

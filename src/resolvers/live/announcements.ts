@@ -50,3 +50,8 @@ export function announceInvoices(
 export function announceKeyRevoked(services: Live, keyId: string): void {
   services.live.publish('key:revoked', { keyId });
 }
+
+/** An organization's limits changed: every instance reads its terms again. */
+export function announceTermsChanged(services: Live, organizationId: string): void {
+  services.live.publish('terms:changed', { organizationId });
+}

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../context.ts';
 import { limitMode, organizations, quotaOverrides } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
-import { announceUsage } from '../live/announcements.ts';
+import { announceTermsChanged, announceUsage } from '../live/announcements.ts';
 import { fireThresholdsOfNewLimits } from './limit-changes.ts';
 import { loadOrganizationTerms } from './meter-terms-store.ts';
 import { loadUsage } from './usage-figures-store.ts';
@@ -92,7 +92,7 @@ export async function setQuotaOverride(
       });
     return fireThresholdsOfNewLimits(tx, organization.id, ctx.now(), [input.meter]);
   });
-  ctx.usage.cache.forgetTerms(organization.id);
+  announceTermsChanged(ctx, organization.id);
   ctx.log.info(
     { organizationId: organization.id, meter: input.meter, ...values },
     'quota override set',

@@ -6,13 +6,16 @@ import { type BillingSubscriptionRow, billingSubscriptions } from '../../db/sche
 import type { Logger } from '../../logger.ts';
 import { freePlanId } from '../catalog/plan-store.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
-import { announceSubscription } from '../live/announcements.ts';
+import { announceSubscription, announceTermsChanged } from '../live/announcements.ts';
 
-type LiveServices = Pick<Services, 'live' | 'usage'>;
+type LiveServices = Pick<Services, 'live'>;
 
-/** After a commit: live banners see the subscription's new state, and limits are read again. */
+/**
+ * After a commit: live banners see the subscription's new state, and limits are read again, on
+ * every instance.
+ */
 export function subscriptionChanged(services: LiveServices, row: BillingSubscriptionRow): void {
-  services.usage.cache.forgetTerms(row.organizationId);
+  announceTermsChanged(services, row.organizationId);
   announceSubscription(services, row);
 }
 
