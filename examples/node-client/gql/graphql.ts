@@ -10,7 +10,7 @@ export type QuotaStatus =
   | 'WARNING';
 
 export type RecordUsageInput = {
-  /** Unique per organization; a retry with the same key counts once. */
+  /** Unique per organization, compared exactly as sent; a retry with the same key counts once. */
   idempotencyKey: string;
   metadata?: unknown;
   meter: string;
