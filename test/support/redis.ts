@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { sleep } from './graphql.ts';
+import { freePort } from './ports.ts';
 
 /**
  * A redis-server of the test's own, on a port of its own, that the test stops and starts again
@@ -17,16 +18,6 @@ export interface TestRedis {
 
 /** The redis-server binary: on PATH unless REDIS_SERVER_BIN names another. */
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN || 'redis-server';
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** A Redis on a free port, not started yet (`start()` it, or test a server started without it). */
 export async function createTestRedis(): Promise<TestRedis> {
