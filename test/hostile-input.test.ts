@@ -25,6 +25,7 @@ async function organizationCount(): Promise<number> {
 }
 
 const NUL = '\u0000';
+const cursor = (text: string) => Buffer.from(`c1:${text}`, 'utf8').toString('base64url');
 
 const cases: [string, string, Record<string, unknown>, 'owner' | 'admin'][] = [
   [
@@ -45,17 +46,44 @@ const cases: [string, string, Record<string, unknown>, 'owner' | 'admin'][] = [
     { id: `org_${NUL}` },
     'admin',
   ],
+  [
+    'a forged invoice cursor dated in the year 0000',
+    'query ($after: String) { invoices(first: 5, after: $after) { edges { cursor } } }',
+    { after: cursor('0000-01-01T00:00:00.000Z~inv_x') },
+    'owner',
+  ],
+  [
+    'a forged cursor holding a NUL',
+    'query ($after: String) { alerts(first: 5, after: $after) { edges { cursor } } }',
+    { after: cursor(`thr_${NUL}`) },
+    'owner',
+  ],
+  [
+    'usage history from the year 0000',
+    'query { usageHistory(meter: "api_requests", from: "0000-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z", granularity: DAY) { quantity } }',
+    {},
+    'owner',
+  ],
+  [
+    'a webhook URL on port 99999',
+    'mutation { createWebhookEndpoint(url: "https://hooks.example.com:99999/x") { __typename } }',
+    {},
+    'owner',
+  ],
 ];
 
 describe.each(cases)('%s', (_label, query, variables, as) => {
-  it('answers BAD_USER_INPUT, never "Unexpected error.", and changes nothing', async () => {
+  it('answers a typed error or BAD_USER_INPUT, never "Unexpected error.", and changes nothing', async () => {
     const before = await organizationCount();
     const response = await gql(server.graphqlUrl, query, {
       key: as === 'owner' ? org.ownerKey : server.adminKey,
       variables,
     });
+    // A typed ValidationError where the field has a result union, BAD_USER_INPUT elsewhere.
+    const typed = Object.values(response.data ?? {})[0] as { __typename?: string } | null;
+    if (typed?.__typename) expect(typed.__typename).toBe('ValidationError');
+    else expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(response.errors?.[0]?.message).not.toBe('Unexpected error.');
-    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await organizationCount()).toBe(before);
   });
 });

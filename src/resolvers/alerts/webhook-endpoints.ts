@@ -18,15 +18,21 @@ export function webhookUrlInput(allowLocalHttp: boolean) {
     url: z
       .url({ error: 'must be a URL' })
       .max(2048)
-      .refine(
-        (text) => {
-          const url = new URL(text);
-          if (url.protocol === 'https:') return true;
-          const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-          return allowLocalHttp && url.protocol === 'http:' && local;
-        },
-        allowLocalHttp ? 'must be https, or http on localhost' : 'must be https',
-      ),
+      .superRefine((text, ctx) => {
+        // zod's check lets through what the URL parser refuses (a port of 99999, say).
+        if (!URL.canParse(text)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a URL whose port is 1 to 65535' });
+          return;
+        }
+        const url = new URL(text);
+        if (url.protocol === 'https:') return;
+        const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+        if (allowLocalHttp && url.protocol === 'http:' && local) return;
+        ctx.addIssue({
+          code: 'custom',
+          message: allowLocalHttp ? 'must be https, or http on localhost' : 'must be https',
+        });
+      }),
   });
 }
 
