@@ -87,3 +87,26 @@ describe.each(cases)('%s', (_label, query, variables, as) => {
     expect(await organizationCount()).toBe(before);
   });
 });
+
+describe('list literals nested 2,000 and 5,000 deep', () => {
+  it.each([2000, 5000])('%i deep: a 400 that says why, not a stack overflow', async (depth) => {
+    const value = `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+    const response = await gql(server.graphqlUrl, `{ plan(key: ${value}) { key } }`, {
+      key: org.ownerKey,
+    });
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.message).toBe(
+      'Syntax Error: the document is nested more than 64 levels deep',
+    );
+  });
+
+  it('leaves strings and comments alone', async () => {
+    const response = await gql(
+      server.graphqlUrl,
+      `# ${'['.repeat(100)}\n{ plan(key: "${'['.repeat(100)}") { key } }`,
+      { key: org.ownerKey },
+    );
+    expect(response.status).toBe(200);
+    expect(response.data).toEqual({ plan: null });
+  });
+});

@@ -3,6 +3,10 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { type ExecutionResult, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { type Plugin, usePayloadFormatter } from 'graphql-yoga';
 import type { Config } from '../config.ts';
+import { useNestingLimit } from './nesting-limit.ts';
+
+/** Brackets and braces in a document: far beyond any real query, far below the parser's limit. */
+const MAX_NESTING = 64;
 
 /**
  * Limits against hostile documents: depth, cost, aliases, directives and tokens. A refused
@@ -26,6 +30,8 @@ export function armorPlugins(
     blockFieldSuggestion: { enabled: false },
   }).protect().plugins;
   return [
+    // Before armor's token count: deep values overflow graphql-js' recursive parser sooner.
+    useNestingLimit(MAX_NESTING),
     ...(armor as Plugin[]),
     ...useHiddenSchema({ introspection: limits.introspection, suggestions: options.suggestions }),
   ];
