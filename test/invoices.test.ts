@@ -635,6 +635,25 @@ describe('an organization that cannot be invoiced', () => {
       const [invoice] = await invoicesOf(good.ownerKey);
       expect(invoice).toMatchObject({ status: 'OPEN', total: { amount: '4900' } });
       expect(await invoicesOf(broken.ownerKey)).toEqual([]);
+      // The operator sees it; an organization's keys do not.
+      const failures = await gql(
+        server.graphqlUrl,
+        '{ invoiceRunFailures(period: "2027-05") { period organizationId invoiceId error failedAt } }',
+        { key: server.adminKey },
+      );
+      expect(failures.data?.invoiceRunFailures).toEqual([
+        {
+          period: '2027-05',
+          organizationId: broken.id,
+          invoiceId: null,
+          error: expect.stringContaining('disk full'),
+          failedAt: '2027-06-03T00:00:00.000Z',
+        },
+      ]);
+      const asOwner = await gql(server.graphqlUrl, '{ invoiceRunFailures { id } }', {
+        key: good.ownerKey,
+      });
+      expect(errorCodes(asOwner)).toEqual(['FORBIDDEN']);
     } finally {
       await server.db().execute(sql.raw('drop trigger refuse_one_invoice on invoices'));
       await server.db().execute(sql.raw('drop function refuse_one_invoice()'));

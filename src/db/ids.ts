@@ -20,7 +20,8 @@ export type IdPrefix =
   | 'pro'
   | 'pas'
   | 'inv'
-  | 'il';
+  | 'il'
+  | 'irf';
 
 export function newId(prefix: IdPrefix, now: number = Date.now()): string {
   let time = '';

@@ -1,4 +1,4 @@
-import { invoiceStatus } from '../db/schema.ts';
+import { type InvoiceRunFailureRow, invoiceStatus } from '../db/schema.ts';
 import {
   findInvoice,
   type InvoiceView,
@@ -7,6 +7,7 @@ import {
   listInvoices,
   upcomingInvoice,
 } from '../resolvers/invoicing/invoice-queries.ts';
+import { listRunFailures } from '../resolvers/invoicing/invoice-run-failures.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { connectionType } from './connections.ts';
@@ -81,6 +82,31 @@ builder.queryFields((t) => ({
     resolve: (_root, _args, ctx) => upcomingInvoice(ctx, liveOrganization(ctx, null)),
   }),
 }));
+
+const InvoiceRunFailureType = builder
+  .objectRef<InvoiceRunFailureRow>('InvoiceRunFailure')
+  .implement({
+    description:
+      'Something an invoice run could not do: an organization not invoiced (no invoiceId), or an invoice Stripe refused.',
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      period: t.exposeString('period', { description: 'The month of the run, YYYY-MM.' }),
+      organizationId: t.exposeID('organizationId'),
+      invoiceId: t.exposeID('invoiceId', { nullable: true }),
+      error: t.exposeString('error'),
+      failedAt: t.field({ type: 'DateTime', resolve: (f) => f.failedAt }),
+    }),
+  });
+
+builder.queryField('invoiceRunFailures', (t) =>
+  t.field({
+    type: [InvoiceRunFailureType],
+    description: 'What invoice runs could not do, newest first, at most 100 (ADMIN).',
+    authScopes: { admin: true },
+    args: { period: t.arg.string({ description: 'Only this month, YYYY-MM.' }) },
+    resolve: (_root, args, ctx) => listRunFailures(ctx, args.period ?? null),
+  }),
+);
 
 builder.objectField(OrganizationType, 'invoices', (t) =>
   t.field({

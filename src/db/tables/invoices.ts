@@ -104,3 +104,26 @@ export const invoiceLineItems = pgTable(
 export type InvoiceRow = typeof invoices.$inferSelect;
 export type InvoiceLineItemRow = typeof invoiceLineItems.$inferSelect;
 export type InvoiceStatus = (typeof invoiceStatus.enumValues)[number];
+
+/**
+ * What an invoice run could not do, kept for the operator (the ADMIN `invoiceRunFailures` query):
+ * an organization that could not be invoiced (no invoice id), or an invoice Stripe refused.
+ * One row per failure and run; a later run that succeeds leaves the rows as the history.
+ */
+export const invoiceRunFailures = pgTable(
+  'invoice_run_failures',
+  {
+    id: text('id').primaryKey(),
+    /** YYYY-MM */
+    period: text('period').notNull(),
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    invoiceId: text('invoice_id'),
+    error: text('error').notNull(),
+    failedAt: instant('failed_at').notNull(),
+  },
+  (t) => [index('invoice_run_failures_period_idx').on(t.period, t.failedAt)],
+);
+
+export type InvoiceRunFailureRow = typeof invoiceRunFailures.$inferSelect;

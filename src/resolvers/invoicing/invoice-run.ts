@@ -7,6 +7,7 @@ import { ValidationError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Progress } from '../common/progress.ts';
 import { announceInvoices } from '../live/announcements.ts';
+import { recordRunFailures } from './invoice-run-failures.ts';
 import { storeInvoices } from './invoice-store.ts';
 import { pushInvoice } from './stripe-invoice-push.ts';
 
@@ -96,6 +97,7 @@ export async function runInvoices(
     );
   }
   if (services.stripe && final) await pushFinalDrafts(services, log, month, report, options);
+  await recordRunFailures(services.db, period, report.failed, now);
   log.info({ ...report, failed: report.failed.length }, 'invoice run done');
   return report;
 }
