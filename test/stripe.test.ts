@@ -275,6 +275,31 @@ describe('provisioning', () => {
 });
 
 describe('the webhook sidecar', () => {
+  /** A starter organization whose Stripe subscription exists and whose webhooks are in. */
+  async function provisionedStarter() {
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
+      planKey: 'starter',
+    });
+    const subscription = await waitFor('provisioning', async () => {
+      const sub = await subscriptionOf(org.ownerKey);
+      return sub?.stripeSubscriptionId ? sub : undefined;
+    });
+    await fake.webhooks.flush();
+    return { org, subscription };
+  }
+
+  /** A body signed with the webhook secret, as Stripe would send it. */
+  function postSigned(payload: string) {
+    return fetch(`${server.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': signatureHeader(payload, fake.webhookSecret),
+      },
+      body: payload,
+    });
+  }
+
   async function storedEvents(ids: string[]) {
     return queryRows<{ id: string; attempts: number; processed: boolean }>(
       server.db(),
@@ -288,14 +313,7 @@ describe('the webhook sidecar', () => {
   it('stores and applies an event once however often it is delivered', {
     timeout: 60_000,
   }, async () => {
-    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
-      planKey: 'starter',
-    });
-    const s = await waitFor('provisioning', async () => {
-      const sub = await subscriptionOf(org.ownerKey);
-      return sub?.stripeSubscriptionId ? sub : undefined;
-    });
-    await fake.webhooks.flush();
+    const { org, subscription: s } = await provisionedStarter();
     const viewer = await createKey(server.graphqlUrl, org.ownerKey, org.id, 'VIEWER');
     const client = wsClient(server.graphqlUrl, viewer);
     const updates = collect(client, 'subscription { subscriptionUpdated { cancelAtPeriodEnd } }');
@@ -365,14 +383,7 @@ describe('the webhook sidecar', () => {
   });
 
   it('counts a payment failure heard after the invoice was paid as nothing: no dunning', async () => {
-    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
-      planKey: 'starter',
-    });
-    const provisioned = await waitFor('provisioning', async () => {
-      const sub = await subscriptionOf(org.ownerKey);
-      return sub?.stripeSubscriptionId ? sub : undefined;
-    });
-    await fake.webhooks.flush();
+    const { org, subscription: provisioned } = await provisionedStarter();
     const stripeId: string = provisioned.stripeSubscriptionId;
     const paid = fake.state.invoices.get(
       fake.state.subscriptions.get(stripeId)?.latest_invoice as string,
@@ -386,14 +397,7 @@ describe('the webhook sidecar', () => {
       created: fake.now() - 3600,
       data: { object: { ...paid, status: 'open', paid: false, attempt_count: 3 } },
     });
-    const response = await fetch(`${server.url}/webhooks/stripe`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': signatureHeader(payload, fake.webhookSecret),
-      },
-      body: payload,
-    });
+    const response = await postSigned(payload);
     expect(response.status).toBe(200);
     await waitFor('processing', async () => {
       const [row] = await storedEvents([`evt_late_failure_${stripeId}`]);
@@ -425,14 +429,7 @@ describe('the webhook sidecar', () => {
     ];
     for (const event of malformed) {
       const payload = JSON.stringify(event);
-      const response = await fetch(`${server.url}/webhooks/stripe`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'stripe-signature': signatureHeader(payload, fake.webhookSecret),
-        },
-        body: payload,
-      });
+      const response = await postSigned(payload);
       expect(response.status, event.id).toBe(400);
       expect(((await response.json()) as { error: string }).error).toMatch(
         /^malformed Stripe event: /,
