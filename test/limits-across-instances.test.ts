@@ -1,34 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type ScratchDatabase } from './support/database.ts';
-import { createKey, createOrganization } from './support/fixtures.ts';
-import { gql } from './support/graphql.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
-import { startTestServer, TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
+import { createKey, createOrganization, overrideQuota } from './support/fixtures.ts';
+import { startTwoInstances, type TwoInstances } from './support/instances.ts';
+import { TEST_ADMIN_KEY } from './support/server.ts';
 import { record, uniqueKey } from './support/usage.ts';
 
 /** A limit lowered on one instance holds on the others at once, not after the terms' TTL. */
-let redis: TestRedis;
-let storage: ScratchDatabase;
-let a: TestServer;
-let b: TestServer;
+let instances: TwoInstances;
 
 beforeAll(async () => {
-  redis = await createTestRedis();
-  await redis.start();
-  storage = await createPostgresDatabase();
-  const env = { REDIS_URL: redis.url };
-  a = await startTestServer(env, storage);
-  b = await startTestServer(env, storage);
+  instances = await startTwoInstances({ redis: true });
 });
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await redis?.stop();
-  await storage?.drop();
-});
+afterAll(() => instances?.stop());
 
 describe('a HARD limit set on instance A', () => {
   it('refuses usage past it on instance B right away', async () => {
+    const { a, b } = instances;
     const org = await createOrganization(a.graphqlUrl, TEST_ADMIN_KEY, { planKey: 'starter' });
     const ingest = await createKey(a.graphqlUrl, org.ownerKey, org.id, 'INGEST');
     // B reads and keeps the starter terms: api_requests OVERAGE, 100,000 included.
@@ -39,17 +25,14 @@ describe('a HARD limit set on instance A', () => {
     });
     expect(warm).toMatchObject({ usage: { mode: 'OVERAGE', limit: '100000' } });
 
-    const override = await gql(
-      a.graphqlUrl,
-      `mutation ($input: QuotaOverrideInput!) { setQuotaOverride(input: $input) { __typename } }`,
-      {
-        key: TEST_ADMIN_KEY,
-        variables: {
-          input: { organizationId: org.id, meter: 'api_requests', limit: '1000', mode: 'HARD' },
-        },
-      },
-    );
-    expect(override.data?.setQuotaOverride.__typename).toBe('QuotaOverrideSuccess');
+    expect(
+      await overrideQuota(a.graphqlUrl, TEST_ADMIN_KEY, {
+        organizationId: org.id,
+        meter: 'api_requests',
+        limit: '1000',
+        mode: 'HARD',
+      }),
+    ).toBe('QuotaOverrideSuccess');
 
     // At once, on B: 10 + 2,000 would pass the new limit of 1,000.
     const past = await record(b.graphqlUrl, ingest, {

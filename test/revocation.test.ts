@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type ScratchDatabase } from './support/database.ts';
 import { createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { collect, errorCodes, gql, sleep, wsClient } from './support/graphql.ts';
-import { createTestRedis, type TestRedis } from './support/redis.ts';
-import { startTestServer, TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
+import { startTwoInstances, type TwoInstances } from './support/instances.ts';
+import type { TestRedis } from './support/redis.ts';
+import { TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
 import { RECORD, uniqueKey } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 import { type OpenSocket, openSocket } from './support/ws-socket.ts';
@@ -16,32 +16,27 @@ const KEY_CACHE_MS = 1_000;
 /** Room for a database round trip and the test's own polling on top of AUTH_KEY_CACHE_MS. */
 const SLACK_MS = 1_500;
 
+let instances: TwoInstances;
 let redis: TestRedis;
-let storage: ScratchDatabase;
 let a: TestServer;
 let b: TestServer;
 let org: TestOrganization;
 const sockets: OpenSocket[] = [];
 
 beforeAll(async () => {
-  redis = await createTestRedis();
-  await redis.start();
-  storage = await createPostgresDatabase();
-  const env = { REDIS_URL: redis.url, AUTH_KEY_CACHE_MS: String(KEY_CACHE_MS) };
-  a = await startTestServer(env, storage);
-  b = await startTestServer(env, storage);
+  instances = await startTwoInstances({
+    redis: true,
+    env: { AUTH_KEY_CACHE_MS: String(KEY_CACHE_MS) },
+  });
+  ({ a, b } = instances);
+  redis = instances.redis as TestRedis;
   org = await createOrganization(a.graphqlUrl, TEST_ADMIN_KEY, { planKey: 'growth' });
 });
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close();
   await redis.start(); // each test begins with Redis up
 });
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await redis?.stop();
-  await storage?.drop();
-});
+afterAll(() => instances?.stop());
 
 async function newKey(role: 'INGEST' | 'VIEWER') {
   const created = await gql(

@@ -1,43 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type ScratchDatabase } from '../support/database.ts';
-import { createKey, createOrganization } from '../support/fixtures.ts';
-import { gql } from '../support/graphql.ts';
-import { startTestServer, TEST_ADMIN_KEY, type TestServer } from '../support/server.ts';
+import { createKey, createOrganization, overrideQuota } from '../support/fixtures.ts';
+import { startTwoInstances, type TwoInstances } from '../support/instances.ts';
+import { TEST_ADMIN_KEY } from '../support/server.ts';
 import { exactlyOnce, produce, storedEvents } from './producers.ts';
 
 /** Two instances on one database, 20 producers racing one HARD limit across them. */
-let storage: ScratchDatabase;
-let a: TestServer;
-let b: TestServer;
+let instances: TwoInstances;
 
 beforeAll(async () => {
-  storage = await createPostgresDatabase();
-  a = await startTestServer({}, storage);
-  b = await startTestServer({}, storage);
+  instances = await startTwoInstances();
 });
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await storage?.drop();
-});
+afterAll(() => instances?.stop());
 
 describe('a HARD limit raced across two instances', () => {
   it('is never passed: the total stops within one event of it, all of it acknowledged', {
     timeout: 120_000,
   }, async () => {
+    const { a, b } = instances;
     const org = await createOrganization(a.graphqlUrl, TEST_ADMIN_KEY, { planKey: 'starter' });
     const ingest = await createKey(a.graphqlUrl, org.ownerKey, org.id, 'INGEST');
-    const override = await gql(
-      a.graphqlUrl,
-      'mutation ($input: QuotaOverrideInput!) { setQuotaOverride(input: $input) { __typename } }',
-      {
-        key: TEST_ADMIN_KEY,
-        variables: {
-          input: { organizationId: org.id, meter: 'api_requests', limit: '1000', mode: 'HARD' },
-        },
-      },
-    );
-    expect(override.data?.setQuotaOverride.__typename).toBe('QuotaOverrideSuccess');
+    expect(
+      await overrideQuota(a.graphqlUrl, TEST_ADMIN_KEY, {
+        organizationId: org.id,
+        meter: 'api_requests',
+        limit: '1000',
+        mode: 'HARD',
+      }),
+    ).toBe('QuotaOverrideSuccess');
     const run = await produce({
       urls: () => [a.graphqlUrl, b.graphqlUrl],
       key: ingest,

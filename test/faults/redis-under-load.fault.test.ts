@@ -1,37 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPostgresDatabase, type ScratchDatabase } from '../support/database.ts';
 import { createKey, createOrganization } from '../support/fixtures.ts';
 import { collect, gql, wsClient } from '../support/graphql.ts';
-import { createTestRedis, type TestRedis } from '../support/redis.ts';
-import { startTestServer, TEST_ADMIN_KEY, type TestServer } from '../support/server.ts';
+import { startTwoInstances, type TwoInstances } from '../support/instances.ts';
+import { TEST_ADMIN_KEY } from '../support/server.ts';
 import { record, uniqueKey } from '../support/usage.ts';
 import { waitFor } from '../support/wait.ts';
 import { exactlyOnce, produce, storedEvents } from './producers.ts';
 
 /** Redis stopped and started under load: no crash, billing goes on, fan-out comes back. */
-let redis: TestRedis;
-let storage: ScratchDatabase;
-let a: TestServer;
-let b: TestServer;
+let instances: TwoInstances;
 
 beforeAll(async () => {
-  redis = await createTestRedis();
-  await redis.start();
-  storage = await createPostgresDatabase();
-  a = await startTestServer({ REDIS_URL: redis.url }, storage);
-  b = await startTestServer({ REDIS_URL: redis.url }, storage);
+  instances = await startTwoInstances({ redis: true });
 });
-afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await redis?.stop();
-  await storage?.drop();
-});
+afterAll(() => instances?.stop());
 
 describe('a Redis outage under load', () => {
   it('records everything, crashes nothing, and B hears A again after', {
     timeout: 120_000,
   }, async () => {
+    const { a, b } = instances;
+    const redis = instances.redis as NonNullable<TwoInstances['redis']>;
     const org = await createOrganization(a.graphqlUrl, TEST_ADMIN_KEY, { planKey: 'scale' });
     const ingest = await createKey(a.graphqlUrl, org.ownerKey, org.id, 'INGEST');
     const running = produce({

@@ -66,3 +66,17 @@ export async function createKey(
   if (!secret) throw new Error(`createApiKey failed: ${JSON.stringify(response)}`);
   return secret;
 }
+
+/** An ADMIN's quota override of one meter for an organization; answers its __typename. */
+export async function overrideQuota(
+  graphqlUrl: string,
+  adminKey: string,
+  input: { organizationId: string; meter: string; limit: string; mode: 'HARD' | 'SOFT' },
+): Promise<string | undefined> {
+  const response = await gql(
+    graphqlUrl,
+    'mutation ($input: QuotaOverrideInput!) { setQuotaOverride(input: $input) { __typename } }',
+    { key: adminKey, variables: { input } },
+  );
+  return response.data?.setQuotaOverride.__typename;
+}
