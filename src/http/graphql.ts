@@ -3,7 +3,7 @@ import { type CORSOptions, createYoga, maskError, useErrorHandler } from 'graphq
 import { bearerProblem } from '../auth/bearer.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { RequestContext, Services } from '../context.ts';
-import { dataExceptionCode } from '../db/data-exception.ts';
+import { dataExceptionCode } from '../db/database-errors.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { createRequestContext } from '../request-context.ts';

@@ -1,6 +1,7 @@
 import { and, asc, eq, isNotNull, sql } from 'drizzle-orm';
 import { calendarMonthOf, type Period } from '../../billing/period.ts';
 import type { BackgroundServices } from '../../context.ts';
+import { databaseReason } from '../../db/database-errors.ts';
 import { queryRows } from '../../db/raw.ts';
 import { type InvoiceRow, invoices } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
@@ -130,16 +131,6 @@ async function storeIsolatingFailures(
     result.refused.push(...alone.refused);
   }
   return result;
-}
-
-/**
- * What the database said, without the statement and its parameters (drizzle's wrapper puts
- * both in its message; the report is shown to operators and logged).
- */
-function databaseReason(error: unknown): string {
-  let cause = error;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  return cause instanceof Error ? cause.message : String(cause);
 }
 
 /** Pushes every final DRAFT of the month to Stripe, counting what went and what failed. */

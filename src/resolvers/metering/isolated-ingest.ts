@@ -1,5 +1,5 @@
 import type { Database } from '../../db/client.ts';
-import { dataExceptionCode } from '../../db/data-exception.ts';
+import { dataExceptionCode } from '../../db/database-errors.ts';
 import { ValidationError } from '../../errors.ts';
 import type { KnownFired } from '../alerts/threshold-store.ts';
 import type { OrganizationTerms } from './meter-terms-store.ts';

@@ -10,3 +10,13 @@ export function dataExceptionCode(error: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * What the database said, without the statement and its parameters (drizzle's wrapper puts
+ * both in its message): the message of the error's deepest cause.
+ */
+export function databaseReason(error: unknown): string {
+  let cause = error;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  return cause instanceof Error ? cause.message : String(cause);
+}
