@@ -8,6 +8,8 @@ import { dashboardRoute } from './http/dashboard-route.ts';
 import { createGraphQLHandler, GRAPHQL_PATH } from './http/graphql.ts';
 import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
 import { healthz, readyz } from './http/health.ts';
+import { KeyBoundStreams } from './http/key-bound-streams.ts';
+import { watchKeys } from './http/key-watch.ts';
 import { createHttpServer } from './http/server.ts';
 import { stripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
@@ -113,7 +115,9 @@ async function serve(
   config: Readonly<Config>,
   log: Logger,
 ) {
-  const yoga = createGraphQLHandler({ services, log });
+  // Subscriptions over HTTP (SSE) and graphql-ws sockets both end when their key is revoked.
+  const streams = new KeyBoundStreams();
+  const yoga = createGraphQLHandler({ services, log, streams });
   const httpServer = createHttpServer({
     yoga,
     log,
@@ -130,12 +134,16 @@ async function serve(
     httpServer,
     yoga,
     authenticate: services.authenticate,
-    live: services.live,
     log,
     maxPayloadBytes: config.server.maxBodyBytes,
-    keyCheckMs: config.auth.keyCacheTtlMs,
     maxSubscriptionsPerSocket: config.live.maxSubscriptionsPerSocket,
     maxSocketsPerKey: config.live.maxSocketsPerKey,
+  });
+  const stopWatchingKeys = watchKeys([ws.sockets, streams], {
+    live: services.live,
+    authenticate: services.authenticate,
+    everyMs: config.auth.keyCacheTtlMs,
+    log,
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -146,6 +154,7 @@ async function serve(
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url: `${url}${GRAPHQL_PATH}` }, 'listening');
   const stop = async () => {
+    await stopWatchingKeys();
     await drain(httpServer, config.server.shutdownTimeoutMs, log, () => ws.close());
     await yoga.dispose();
   };

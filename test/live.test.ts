@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { collect, errorCodes, gql, sleep, wsClient } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+import { openEventStream } from './support/sse.ts';
 import { record, recordBatch, uniqueKey } from './support/usage.ts';
 
 /** Live usage and threshold alerts over graphql-ws and Server-Sent Events. */
@@ -230,42 +231,20 @@ describe('over graphql-ws', () => {
 describe('over Server-Sent Events', () => {
   it('delivers the same totals and crossings', async () => {
     const org = await tenant('free');
-    const controller = new AbortController();
-    const response = await fetch(server.graphqlUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${org.viewer}`,
-      },
-      body: JSON.stringify({ query: 'subscription { thresholdCrossed { threshold used } }' }),
-      signal: controller.signal,
-    });
-    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const events: unknown[] = [];
-    const reading = (async () => {
-      const reader = response.body?.getReader();
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for (;;) {
-        const { value, done } = (await reader?.read()) ?? { done: true };
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        for (const match of buffer.matchAll(/^data: (.+)$/gm))
-          events.push(JSON.parse(match[1] as string));
-        buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
-      }
-    })().catch(() => {});
+    const stream = await openEventStream(
+      server.graphqlUrl,
+      org.viewer,
+      'subscription { thresholdCrossed { threshold used } }',
+    );
     await sleep(300);
     await record(server.graphqlUrl, org.ingest, {
       meter: 'api_requests',
       quantity: '7600',
       idempotencyKey: uniqueKey(),
     });
-    for (let i = 0; i < 40 && events.length < 2; i++) await sleep(100);
-    controller.abort();
-    await reading;
-    expect(events).toEqual([
+    for (let i = 0; i < 40 && stream.events.length < 2; i++) await sleep(100);
+    await stream.close();
+    expect(stream.events).toEqual([
       { data: { thresholdCrossed: { threshold: 50, used: '7600' } } },
       { data: { thresholdCrossed: { threshold: 75, used: '7600' } } },
     ]);

@@ -4,6 +4,7 @@ import { collect, errorCodes, gql, sleep, wsClient } from './support/graphql.ts'
 import { startTwoInstances, type TwoInstances } from './support/instances.ts';
 import type { TestRedis } from './support/redis.ts';
 import { TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
+import { type EventStream, openEventStream } from './support/sse.ts';
 import { RECORD, uniqueKey } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 import { type OpenSocket, openSocket } from './support/ws-socket.ts';
@@ -22,6 +23,7 @@ let a: TestServer;
 let b: TestServer;
 let org: TestOrganization;
 const sockets: OpenSocket[] = [];
+const streams: EventStream[] = [];
 
 beforeAll(async () => {
   instances = await startTwoInstances({
@@ -34,6 +36,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close();
+  for (const stream of streams.splice(0)) await stream.close();
   await redis.start(); // each test begins with Redis up
 });
 afterAll(() => instances?.stop());
@@ -143,5 +146,38 @@ describe('revoking a key', () => {
     const closed = await socket.closed;
     expect(closed.code).toBe(4403);
     expect(closed.at - revokedAt).toBeLessThan(KEY_CACHE_MS / 2);
+  });
+
+  it('ends its Server-Sent Events subscriptions, saying why, with Redis up and with Redis down', {
+    timeout: 30_000,
+  }, async () => {
+    for (const redisUp of [true, false]) {
+      if (!redisUp) await redis.stop();
+      const viewer = await newKey('VIEWER');
+      const stream = await openEventStream(
+        b.graphqlUrl,
+        viewer.secret,
+        'subscription { usageUpdated { used } }',
+      );
+      streams.push(stream);
+      await sleep(300);
+      const revokedAt = Date.now();
+      await revoke(a, viewer.id);
+      const ended = await stream.ended;
+      expect(stream.events).toEqual([
+        {
+          errors: [
+            {
+              message: 'Forbidden: the API key was revoked',
+              extensions: { code: 'FORBIDDEN' },
+            },
+          ],
+        },
+      ]);
+      // Through Redis the event ends it at once; without, the next check of open keys does.
+      expect(ended.at - revokedAt).toBeLessThan(
+        redisUp ? KEY_CACHE_MS / 2 : KEY_CACHE_MS + SLACK_MS,
+      );
+    }
   });
 });

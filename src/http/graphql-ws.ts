@@ -6,27 +6,23 @@ import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/bearer.ts';
 import type { Principal } from '../auth/principal.ts';
-import type { LiveEvents } from '../live/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import { GRAPHQL_PATH, type GraphQLHandler } from './graphql.ts';
+import type { KeyBoundConnections } from './key-watch.ts';
 
 /**
  * graphql-ws on the same port and path as HTTP GraphQL. The key is checked once, at
  * connection_init (`connectionParams: { Authorization: "Bearer <key>" }`, see authorizationOf);
  * a socket without a valid key is closed with 4401 and a reason that says what was wrong. Each
  * operation gets its context from Yoga's own factory, the same as over HTTP. A socket whose key
- * is revoked is closed with 4403: at once where the revocation event arrives, and within
- * `keyCheckMs` (AUTH_KEY_CACHE_MS) in any case, as the keys of open sockets are checked again.
+ * is revoked is closed with 4403 (see watchKeys for when).
  */
 export function attachGraphQLWebSocket(deps: {
   httpServer: Server;
   yoga: GraphQLHandler;
   authenticate: Authenticator;
-  live: LiveEvents;
   log: Logger;
   maxPayloadBytes: number;
-  /** How often the keys of open sockets are checked against the database. */
-  keyCheckMs: number;
   /** Operations one socket may run at once, and sockets one key may hold open. */
   maxSubscriptionsPerSocket: number;
   maxSocketsPerKey: number;
@@ -43,10 +39,6 @@ export function attachGraphQLWebSocket(deps: {
   });
 
   const sockets = new KeySockets();
-  const stopListening = deps.live.listen('key:revoked', undefined, ({ keyId }) =>
-    sockets.closeKey(keyId),
-  );
-  const stopChecking = checkKeysOf(sockets, deps.authenticate, deps.keyCheckMs, log);
 
   const disposable = useServer<Record<string, unknown>>(
     {
@@ -89,10 +81,10 @@ export function attachGraphQLWebSocket(deps: {
   );
 
   return {
+    /** The open sockets by key, for watchKeys to close those of a revoked key (4403). */
+    sockets: sockets as KeyBoundConnections,
     /** Closes every socket (1001 going away) and stops the ws server. */
     async close() {
-      stopListening();
-      await stopChecking();
       for (const client of wsServer.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();
     },
@@ -157,7 +149,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The open sockets and whose key each was opened with, so that revoking a key ends them. */
-class KeySockets {
+class KeySockets implements KeyBoundConnections {
   readonly #principals = new WeakMap<WebSocket, Principal>();
   readonly #byKey = new Map<string, Set<WebSocket>>();
 
@@ -190,7 +182,7 @@ class KeySockets {
   }
 
   /** Closes the key's sockets (4403); they run no further operation while they close. */
-  closeKey(keyId: string): void {
+  endKey(keyId: string): void {
     const sockets = this.#byKey.get(keyId) ?? new Set();
     this.#byKey.delete(keyId);
     for (const socket of sockets) {
@@ -198,52 +190,6 @@ class KeySockets {
       socket.close(CloseCode.Forbidden, 'Forbidden: the API key was revoked');
     }
   }
-}
-
-/** The shortest period between two checks of the open sockets' keys (AUTH_KEY_CACHE_MS=0). */
-const MIN_KEY_CHECK_MS = 100;
-
-/**
- * Every `everyMs`, asks the database which keys of the open sockets are no longer live, in one
- * query for all of them (not one per socket), and closes their sockets: a revocation whose live
- * event never arrived (Redis down) still ends them. A failed check keeps the sockets and is tried
- * again next period. Answers the function that stops it (and waits for a check under way).
- */
-function checkKeysOf(
-  sockets: KeySockets,
-  authenticate: Authenticator,
-  everyMs: number,
-  log: Logger,
-): () => Promise<void> {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const check = async () => {
-    const keyIds = sockets.keyIds();
-    if (keyIds.length === 0) return;
-    try {
-      for (const keyId of await authenticate.revokedAmong(keyIds)) sockets.closeKey(keyId);
-    } catch (error) {
-      log.warn({ err: error }, 'could not check the keys of open sockets; trying again');
-    }
-  };
-  const schedule = () => {
-    timer = setTimeout(
-      () => {
-        running = check().finally(() => {
-          if (!stopped) schedule();
-        });
-      },
-      Math.max(everyMs, MIN_KEY_CHECK_MS),
-    );
-    timer.unref();
-  };
-  schedule();
-  return async () => {
-    stopped = true;
-    clearTimeout(timer);
-    await running;
-  };
 }
 
 /** One operation of a socket, parsed, validated and given its context by Yoga's envelop. */

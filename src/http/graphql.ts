@@ -11,6 +11,7 @@ import { unauthenticated } from '../schema/auth-errors.ts';
 import { schema } from '../schema/index.ts';
 import { armorPlugins } from './armor.ts';
 import { graphiqlOptions, renderGraphiQL, useGraphiQLAssets } from './graphiql.ts';
+import type { KeyBoundStreams } from './key-bound-streams.ts';
 import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /**
@@ -25,7 +26,12 @@ export interface ServerContext {
 
 export const GRAPHQL_PATH = '/graphql';
 
-export function createGraphQLHandler(deps: { services: Services; log: Logger }) {
+export function createGraphQLHandler(deps: {
+  services: Services;
+  log: Logger;
+  /** Where subscriptions over HTTP are kept by key, to end them when it is revoked. */
+  streams: KeyBoundStreams;
+}) {
   const { services, log } = deps;
   const { config } = services;
   const isDevelopment = config.server.env === 'development';
@@ -48,6 +54,7 @@ export function createGraphQLHandler(deps: { services: Services; log: Logger }) 
       // "Did you mean ...?" describes the schema to strangers; keep it for development.
       ...armorPlugins(config.graphql, { suggestions: isDevelopment }),
       useSharedSubscriptionResults(),
+      deps.streams.plugin(),
       useErrorHandler(({ errors, context }) => {
         const requestLog = (context as Partial<ServerContext>).log ?? log;
         for (const error of errors) {
