@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { RequestContext } from '../../context.ts';
 import { type BillingSubscriptionRow, billingSubscriptions } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import { unix } from '../../stripe/gateway.ts';
+import { operationKey } from '../../stripe/operation-keys.ts';
 import { applyStripeSubscription } from './stripe-subscription-sync.ts';
 import { fallBackToFree, subscriptionChanged } from './subscription-state.ts';
 
@@ -36,9 +36,9 @@ export async function cancelSubscription(
       ? await ctx.stripe.setCancelAtPeriodEnd(
           row.stripeSubscriptionId,
           true,
-          `cancel-at-period-end:${row.id}:${unix(now)}`,
+          operationKey('cancel-at-period-end', row.id),
         )
-      : await ctx.stripe.cancelNow(row.stripeSubscriptionId, `cancel-now:${row.id}`);
+      : await ctx.stripe.cancelNow(row.stripeSubscriptionId, operationKey('cancel-now', row.id));
     const synced = await applyStripeSubscription(ctx, ctx.log, stripeSubscription, now);
     return synced ?? current(ctx, organizationId);
   }
@@ -70,7 +70,7 @@ export async function resumeSubscription(ctx: RequestContext, organizationId: st
     const stripeSubscription = await ctx.stripe.setCancelAtPeriodEnd(
       row.stripeSubscriptionId,
       false,
-      `resume:${row.id}:${unix(now)}`,
+      operationKey('resume', row.id),
     );
     const synced = await applyStripeSubscription(ctx, ctx.log, stripeSubscription, now);
     return synced ?? current(ctx, organizationId);

@@ -5,7 +5,7 @@ import type { BackgroundServices, RequestContext } from '../../context.ts';
 import { organizations } from '../../db/schema.ts';
 import { BillingProviderError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { unix } from '../../stripe/gateway.ts';
+import { operationKey } from '../../stripe/operation-keys.ts';
 import { latestPlanVersion } from '../catalog/plan-store.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { stripeCustomerOf } from './stripe-customers.ts';
@@ -66,7 +66,7 @@ export async function createCheckoutSession(
     trialDays: plan.trialDays,
     successUrl: input.successUrl,
     cancelUrl: input.cancelUrl,
-    idempotencyKey: `checkout:${organizationId}:${plan.id}:${unix(ctx.now())}`,
+    idempotencyKey: operationKey('checkout', organizationId),
     now: ctx.now(),
   });
   if (!session.url)

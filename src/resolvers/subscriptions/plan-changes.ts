@@ -17,7 +17,7 @@ import {
   prorationItems,
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import { unix } from '../../stripe/gateway.ts';
+import { operationKey } from '../../stripe/operation-keys.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { latestPlanVersion } from '../catalog/plan-store.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
@@ -221,9 +221,7 @@ async function changeInStripe(
     priceId: await stripePriceOf(ctx, stripe, to),
     prorate: immediate,
     prorationDate: now,
-    idempotencyKey: immediate
-      ? `plan-change:${subscription.id}:${to.id}:${unix(now)}`
-      : `plan-pending:${subscription.id}:${to.id}`,
+    idempotencyKey: operationKey(immediate ? 'plan-change' : 'plan-pending', subscription.id),
   });
   return true;
 }
