@@ -1,4 +1,5 @@
 import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
@@ -99,5 +100,101 @@ describe('operations repeated within a day', () => {
     expect(fake.state.subscriptions.get(stripeId)?.cancel_at_period_end).toBe(true);
     await fake.webhooks.flush();
     expect((await subscriptionOf(org.ownerKey)).cancelAtPeriodEnd).toBe(true);
+  });
+});
+
+describe('one organization, one Stripe subscription', () => {
+  /** Stripe as the Dashboard (or a stray integration) uses it, beside the server. */
+  const dashboard = () =>
+    new Stripe('sk_test_dashboard', { ...fake.clientOptions, maxNetworkRetries: 0 });
+
+  /** A subscription made in Stripe for the organization's customer, not by the server. */
+  async function subscribeInStripe(stripeId: string, organizationId: string, lookupKey: string) {
+    const known = fake.state.subscriptions.get(stripeId);
+    const price = [...fake.state.prices.values()].find((p) => p.lookup_key === lookupKey);
+    return dashboard().subscriptions.create({
+      customer: known?.customer as string,
+      items: [{ price: price?.id as string }],
+      metadata: { organization_id: organizationId },
+    });
+  }
+
+  it('refuses Checkout for an organization that is subscribed, pointing to changePlan', async () => {
+    const { org } = await provisioned('starter');
+    const sessionsBefore = fake.state.checkoutSessions.size;
+    const answer = await gql(
+      server.graphqlUrl,
+      'mutation { createCheckoutSession(planKey: "growth", successUrl: "https://app.example/ok", cancelUrl: "https://app.example/no") { __typename ... on ValidationError { message fieldErrors { path message } } } }',
+      { key: org.ownerKey },
+    );
+    expect(answer.data?.createCheckoutSession).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [
+        {
+          path: ['planKey'],
+          message:
+            'the organization has a live subscription already; use changePlan to move it to another plan',
+        },
+      ],
+    });
+    expect(fake.state.checkoutSessions.size).toBe(sessionsBefore);
+  });
+
+  it('cancels a second live Stripe subscription of one customer and shows it to ADMIN', {
+    timeout: 30_000,
+  }, async () => {
+    const { org, stripeId } = await provisioned('starter');
+    const second = await subscribeInStripe(stripeId, org.id, 'scale_v1');
+    await fake.webhooks.flush();
+    await waitFor('the duplicate canceled', async () =>
+      fake.state.subscriptions.get(second.id)?.status === 'canceled' ? true : undefined,
+    );
+    expect(fake.state.subscriptions.get(stripeId)?.status).toBe('active');
+    await fake.webhooks.flush();
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      status: 'ACTIVE',
+      plan: { key: 'starter' },
+      stripeSubscriptionId: stripeId,
+    });
+    const listed = await gql(
+      server.graphqlUrl,
+      '{ duplicateStripeSubscriptions { stripeSubscriptionId organizationId keptStripeSubscriptionId canceledAt cancelError } }',
+      { key: server.adminKey },
+    );
+    const entry = listed.data?.duplicateStripeSubscriptions.find(
+      (d: { stripeSubscriptionId: string }) => d.stripeSubscriptionId === second.id,
+    );
+    expect(entry).toMatchObject({
+      organizationId: org.id,
+      keptStripeSubscriptionId: stripeId,
+      cancelError: null,
+    });
+    expect(entry.canceledAt).not.toBeNull();
+    const refused = await gql(
+      server.graphqlUrl,
+      '{ duplicateStripeSubscriptions { organizationId } }',
+      {
+        key: org.ownerKey,
+      },
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('takes a new subscription for the one it knew when that one has ended unheard', {
+    timeout: 30_000,
+  }, async () => {
+    const { org, stripeId } = await provisioned('starter');
+    // The cancellation's webhooks are lost: the server still believes in the old subscription.
+    fake.setWebhookUrl(null);
+    await dashboard().subscriptions.cancel(stripeId);
+    fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
+    const next = await subscribeInStripe(stripeId, org.id, 'growth_v1');
+    await fake.webhooks.flush();
+    const replaced = await waitFor('the new subscription', async () => {
+      const s = await subscriptionOf(org.ownerKey);
+      return s.stripeSubscriptionId === next.id ? s : undefined;
+    });
+    expect(replaced).toMatchObject({ status: 'ACTIVE', plan: { key: 'growth' } });
+    expect(fake.state.subscriptions.get(next.id)?.status).toBe('active');
   });
 });

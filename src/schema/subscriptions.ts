@@ -1,6 +1,7 @@
-import type { BillingSubscriptionRow } from '../db/schema.ts';
+import type { BillingSubscriptionRow, DuplicateStripeSubscriptionRow } from '../db/schema.ts';
 import { subscriptionStatus } from '../db/schema.ts';
 import { type BillingSubscriptionWire, subscriptionFromWire } from '../live/wire.ts';
+import { listDuplicateSubscriptions } from '../resolvers/subscriptions/duplicate-subscriptions.ts';
 import { findSubscription } from '../resolvers/subscriptions/subscription-start.ts';
 import { builder } from './builder.ts';
 import { PlanType } from './catalog.ts';
@@ -60,5 +61,33 @@ builder.subscriptionField('subscriptionUpdated', (t) =>
     subscribe: (_root, args, ctx) =>
       ctx.live.stream('subscription:updated', liveOrganization(ctx, args.organizationId)),
     resolve: (wire: BillingSubscriptionWire) => subscriptionFromWire(wire),
+  }),
+);
+
+const DuplicateStripeSubscriptionType = builder
+  .objectRef<DuplicateStripeSubscriptionRow>('DuplicateStripeSubscription')
+  .implement({
+    description:
+      'A second live Stripe subscription seen for an organization billed by another: canceled in Stripe at once (canceledAt), or why that failed (cancelError). Anything it was paid is for the operator to refund.',
+    fields: (t) => ({
+      stripeSubscriptionId: t.exposeID('stripeSubscriptionId'),
+      organizationId: t.exposeID('organizationId'),
+      keptStripeSubscriptionId: t.exposeID('keptStripeSubscriptionId', {
+        description: 'The Stripe subscription the organization stays billed by.',
+      }),
+      stripeCustomerId: t.exposeString('stripeCustomerId'),
+      detectedAt: t.field({ type: 'DateTime', resolve: (d) => d.detectedAt }),
+      canceledAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => d.canceledAt }),
+      cancelError: t.exposeString('cancelError', { nullable: true }),
+    }),
+  });
+
+builder.queryField('duplicateStripeSubscriptions', (t) =>
+  t.field({
+    type: [DuplicateStripeSubscriptionType],
+    description:
+      'Second live Stripe subscriptions seen for one organization, newest first, at most 100 (ADMIN).',
+    authScopes: { admin: true },
+    resolve: (_root, _args, ctx) => listDuplicateSubscriptions(ctx),
   }),
 );

@@ -54,5 +54,27 @@ export const prorationItems = pgTable(
   (t) => [index('proration_items_open_idx').on(t.organizationId, t.periodStart)],
 );
 
+/**
+ * A second live Stripe subscription seen for an organization that has one already (a Checkout
+ * completed beside a provisioned subscription, or made in the Dashboard): the customer would pay
+ * both. Kept for the operator (the ADMIN `duplicateStripeSubscriptions` query), with what was
+ * done: the one we do not know is canceled in Stripe (`canceledAt`), or why that failed.
+ */
+export const duplicateStripeSubscriptions = pgTable('duplicate_stripe_subscriptions', {
+  /** The duplicate's Stripe id (sub_...): one row however often its events arrive. */
+  stripeSubscriptionId: text('stripe_subscription_id').primaryKey(),
+  organizationId: text('organization_id')
+    .notNull()
+    .references(() => organizations.id, { onDelete: 'cascade' }),
+  /** The Stripe subscription the organization is billed by, kept. */
+  keptStripeSubscriptionId: text('kept_stripe_subscription_id').notNull(),
+  stripeCustomerId: text('stripe_customer_id').notNull(),
+  detectedAt: instant('detected_at').notNull(),
+  canceledAt: instant('canceled_at'),
+  /** Stripe's refusal of the cancellation, when it failed (tried again on its next event). */
+  cancelError: text('cancel_error'),
+});
+
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
+export type DuplicateStripeSubscriptionRow = typeof duplicateStripeSubscriptions.$inferSelect;
 export type ProrationItemRow = typeof prorationItems.$inferSelect;

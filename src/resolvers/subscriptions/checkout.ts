@@ -1,8 +1,8 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, ne } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { BackgroundServices, RequestContext } from '../../context.ts';
-import { organizations } from '../../db/schema.ts';
+import { billingSubscriptions, organizations } from '../../db/schema.ts';
 import { BillingProviderError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { operationKey } from '../../stripe/operation-keys.ts';
@@ -58,6 +58,7 @@ export async function createCheckoutSession(
   if (!plan) throw new NotFoundError('Plan');
   if (!plan.active)
     throw ValidationError.forField(['planKey'], `the plan "${plan.key}" is no longer sold`);
+  await refuseWhenSubscribed(ctx, organizationId);
   const customerId = await stripeCustomerOf(ctx, stripe, organizationId);
   const session = await stripe.createCheckoutSession({
     organizationId,
@@ -72,6 +73,29 @@ export async function createCheckoutSession(
   if (!session.url)
     throw new BillingProviderError('Stripe answered a Checkout session without a URL');
   return { id: session.id, url: session.url };
+}
+
+/**
+ * Checkout makes a new Stripe subscription: for an organization that has a live one, the
+ * customer would pay both. Another plan is changePlan's work.
+ */
+async function refuseWhenSubscribed(ctx: RequestContext, organizationId: string) {
+  const [live] = await ctx.db
+    .select({ stripeSubscriptionId: billingSubscriptions.stripeSubscriptionId })
+    .from(billingSubscriptions)
+    .where(
+      and(
+        eq(billingSubscriptions.organizationId, organizationId),
+        isNotNull(billingSubscriptions.stripeSubscriptionId),
+        ne(billingSubscriptions.status, 'CANCELED'),
+      ),
+    );
+  if (live) {
+    throw ValidationError.forField(
+      ['planKey'],
+      'the organization has a live subscription already; use changePlan to move it to another plan',
+    );
+  }
 }
 
 /** The Stripe customer portal, where people manage payment methods and invoices. */

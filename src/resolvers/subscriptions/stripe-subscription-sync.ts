@@ -14,9 +14,10 @@ import {
 import type { SubscriptionStatus } from '../../db/tables/enums.ts';
 import type { Logger } from '../../logger.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
+import { ENDED_STRIPE_STATUSES, settleSecondSubscription } from './duplicate-subscriptions.ts';
 import { fallBackToFree, subscriptionChanged } from './subscription-state.ts';
 
-type SyncServices = Pick<Services, 'db' | 'now' | 'live' | 'usage'>;
+type SyncServices = Pick<Services, 'db' | 'now' | 'live' | 'usage' | 'stripe'>;
 
 const STATUS: Record<Stripe.Subscription.Status, SubscriptionStatus> = {
   trialing: 'TRIALING',
@@ -49,6 +50,13 @@ export async function applyStripeSubscription(
       'Stripe subscription of no known organization; ignored',
     );
     return null;
+  }
+  const known = await billedByAnother(services, organizationId, subscription);
+  if (known) {
+    const settled = await settleSecondSubscription(services, log, known, subscription);
+    if (settled.outcome === 'duplicate') return null;
+    // The one we knew has ended: its end first (the organization falls back to free), then this.
+    await applyStripeSubscription(services, log, settled.known, observedAt);
   }
   const priceId = subscription.items.data[0]?.price.id;
   const [plan] = priceId
@@ -175,6 +183,24 @@ async function writeState(
         .values({ id: newId('sub'), organizationId, ...values })
         .returning();
   return written ?? null;
+}
+
+/**
+ * The organization's subscription row when it is billed by another live Stripe subscription
+ * than this live one: a second subscription for one customer.
+ */
+async function billedByAnother(
+  services: SyncServices,
+  organizationId: string,
+  subscription: Stripe.Subscription,
+): Promise<BillingSubscriptionRow | null> {
+  if (ENDED_STRIPE_STATUSES.has(subscription.status)) return null;
+  const [row] = await services.db
+    .select()
+    .from(billingSubscriptions)
+    .where(eq(billingSubscriptions.organizationId, organizationId));
+  const other = row?.stripeSubscriptionId && row.stripeSubscriptionId !== subscription.id;
+  return other && row.status !== 'CANCELED' ? row : null;
 }
 
 async function organizationOf(
