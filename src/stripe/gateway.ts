@@ -207,7 +207,7 @@ export class StripeGateway {
   }
 }
 
-export function unix(date: Date): number {
+function unix(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
 
