@@ -198,3 +198,52 @@ describe('one organization, one Stripe subscription', () => {
     expect(fake.state.subscriptions.get(next.id)?.status).toBe('active');
   });
 });
+
+describe('a plan change while provisioning runs', () => {
+  it('waits for provisioning: one Stripe subscription, on the new plan, the change billed by Stripe', {
+    timeout: 30_000,
+  }, async () => {
+    // The job's creation of the subscription is refused once and retried a little later.
+    fake.failNext({
+      method: 'POST',
+      path: /^\/v1\/subscriptions$/,
+      status: 429,
+      retryAfterSeconds: 2,
+    });
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, { planKey: 'growth' });
+    const attempt = (r: (typeof fake.requests)[number]) =>
+      r.method === 'POST' && r.path === '/v1/subscriptions' && r.status === 429;
+    await waitFor('the job under way', async () =>
+      fake.requests.some(attempt) ? true : undefined,
+    );
+
+    expect(await changePlan(org.ownerKey, 'scale', 'IMMEDIATELY')).toBe('ChangePlanSuccess');
+    await fake.webhooks.flush();
+    const subscription = await waitFor('provisioning done', async () => {
+      const ofOrg = [...fake.state.subscriptions.values()].filter(
+        (s) => s.metadata.organization_id === org.id,
+      );
+      return ofOrg.length > 0 && fake.requests.filter(attempt).length === 1 ? ofOrg : undefined;
+    });
+    // Give the job's retry its time (2 s), then look at what both sides say.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await fake.webhooks.flush();
+    const ofOrg = [...fake.state.subscriptions.values()].filter(
+      (s) => s.metadata.organization_id === org.id,
+    );
+    expect(ofOrg).toHaveLength(1);
+    const stripeId = subscription[0]?.id as string;
+    expect(stripePriceOf(stripeId)).toBe('scale_v1');
+    const billed = [...fake.state.invoices.values()].filter(
+      (i) => i.parent?.subscription_details?.subscription === stripeId,
+    );
+    expect(billed.map((i) => i.billing_reason).sort()).toEqual([
+      'subscription_create',
+      'subscription_update',
+    ]);
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      plan: { key: 'scale' },
+      stripeSubscriptionId: stripeId,
+    });
+  });
+});

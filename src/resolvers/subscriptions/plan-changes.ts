@@ -25,6 +25,7 @@ import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
+import { awaitsProvisioning, provisionInStripe } from './stripe-provisioning.ts';
 import { subscriptionChanged } from './subscription-state.ts';
 
 export const planChangeInput = z.object({
@@ -190,12 +191,13 @@ export async function changePlan(
   organizationId: string,
   input: PlanChangeInput,
 ) {
+  await provisionFirst(ctx, organizationId);
   const change = await changeContext(ctx, organizationId, input);
   const { result: planPreview, prorations } = await preview(ctx, change, input.timing);
   const immediate = input.timing === 'IMMEDIATELY';
-  const inStripe = await changeInStripe(ctx, change, immediate);
+  const stripeAnsweredAt = await changeInStripe(ctx, change, immediate);
   const { updated, alerts } = await ctx.db.transaction((tx) =>
-    recordChange(tx, change, { immediate, inStripe, prorations }),
+    recordChange(tx, change, { immediate, stripeAnsweredAt, prorations }),
   );
   subscriptionChanged(ctx, updated);
   await alertsFired(ctx, organizationId, alerts);
@@ -206,15 +208,30 @@ export async function changePlan(
   return { subscription: updated, preview: planPreview };
 }
 
-/** With a Stripe subscription, Stripe first: when it refuses, nothing changes here. */
+/**
+ * A change asked for while provisioning in Stripe is still to come (or under way) waits for it:
+ * made here alone, provisioning would put the old plan in Stripe at the same moment.
+ */
+async function provisionFirst(ctx: RequestContext, organizationId: string): Promise<void> {
+  const [row] = await ctx.db
+    .select()
+    .from(billingSubscriptions)
+    .where(eq(billingSubscriptions.organizationId, organizationId));
+  if (row && awaitsProvisioning(ctx, row)) await provisionInStripe(ctx, ctx.log, organizationId);
+}
+
+/**
+ * With a Stripe subscription, Stripe first: when it refuses, nothing changes here. Answers when
+ * Stripe's answer came (what it then said is the newest state), or null without Stripe.
+ */
 async function changeInStripe(
   ctx: RequestContext,
   change: ChangeContext,
   immediate: boolean,
-): Promise<boolean> {
+): Promise<Date | null> {
   const { subscription, to, now } = change;
   const stripe = subscription.stripeSubscriptionId && subscription.stripeItemId ? ctx.stripe : null;
-  if (!stripe) return false;
+  if (!stripe) return null;
   await stripe.changePrice({
     stripeSubscriptionId: subscription.stripeSubscriptionId as string,
     itemId: subscription.stripeItemId as string,
@@ -223,7 +240,7 @@ async function changeInStripe(
     prorationDate: now,
     idempotencyKey: operationKey(immediate ? 'plan-change' : 'plan-pending', subscription.id),
   });
-  return true;
+  return ctx.now();
 }
 
 /**
@@ -233,11 +250,11 @@ async function changeInStripe(
 async function recordChange(
   tx: Executor,
   change: ChangeContext,
-  how: { immediate: boolean; inStripe: boolean; prorations: ProrationLine[] },
+  how: { immediate: boolean; stripeAnsweredAt: Date | null; prorations: ProrationLine[] },
 ) {
   const { subscription, to, now } = change;
   const organizationId = subscription.organizationId;
-  const synced = how.inStripe ? { stripeStateAt: now } : {};
+  const synced = how.stripeAnsweredAt ? { stripeStateAt: how.stripeAnsweredAt } : {};
   const [row] = await tx
     .update(billingSubscriptions)
     .set(

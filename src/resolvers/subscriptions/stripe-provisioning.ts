@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import type { BackgroundServices } from '../../context.ts';
-import { billingSubscriptions, plans } from '../../db/schema.ts';
+import { type BillingSubscriptionRow, billingSubscriptions, plans } from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { stripeCustomerOf } from './stripe-customers.ts';
-import { applyStripeSubscription } from './stripe-subscription-sync.ts';
+import { syncSubscription } from './stripe-subscription-sync.ts';
 import { subscriptionChanged } from './subscription-state.ts';
 
 /**
@@ -28,18 +28,29 @@ export async function provisionInStripe(
   if (!plan) throw new Error(`plan ${local.planId} not found`);
   const customerId = await stripeCustomerOf(services, stripe, organizationId);
   const priceId = await stripePriceOf(services, stripe, plan);
-  const observedAt = services.now();
   const created = await stripe.createSubscription({
     subscriptionId: local.id,
     organizationId,
     customerId,
     priceId,
-    now: observedAt,
+    now: services.now(),
   });
-  const applied = await applyStripeSubscription(services, log, created, observedAt);
+  // Read afresh rather than apply the answer: when a plan change provisioned it first (see
+  // changePlan), this answer is Stripe's replay of that creation, older than the change.
+  const applied = await syncSubscription(services, log, created.id);
   log.info(
     { organizationId, stripeSubscriptionId: created.id },
     'organization provisioned in Stripe',
   );
   if (applied) subscriptionChanged(services, applied);
+}
+
+/**
+ * A subscription that Stripe should run but that its provisioning job has not put there yet
+ * (never in Stripe: no Stripe state ever observed). A plan change provisions it first, with the
+ * job's own idempotency keys, so that the two make one Stripe subscription and the change is
+ * then made to it in Stripe, never to the ledger alone.
+ */
+export function awaitsProvisioning(services: BackgroundServices, row: BillingSubscriptionRow) {
+  return services.stripe !== null && row.stripeSubscriptionId === null && row.stripeStateAt === null;
 }
