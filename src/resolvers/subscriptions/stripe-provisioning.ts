@@ -52,5 +52,7 @@ export async function provisionInStripe(
  * then made to it in Stripe, never to the ledger alone.
  */
 export function awaitsProvisioning(services: BackgroundServices, row: BillingSubscriptionRow) {
-  return services.stripe !== null && row.stripeSubscriptionId === null && row.stripeStateAt === null;
+  return (
+    services.stripe !== null && row.stripeSubscriptionId === null && row.stripeStateAt === null
+  );
 }
