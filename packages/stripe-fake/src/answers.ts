@@ -36,7 +36,10 @@ export function serverErrorAnswer(message: string): Answer {
   return answer;
 }
 
-/** A bug in the fake: answered as Stripe's api_error, with the cause, and never stored. */
+/**
+ * A bug in the fake: answered as Stripe's api_error, with the cause (stored like any 500 of an
+ * endpoint that began executing).
+ */
 export function internalError(error: unknown): Answer {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   return errorAnswer(500, { type: 'api_error', message: `Stripe fake failed: ${detail}` });

@@ -11,13 +11,20 @@ import { servePage } from './pages.ts';
 import { type RandomFailRule, RandomFaults } from './random-faults.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { routes } from './routes.ts';
-import { createFakeServer, type LoggedRequest } from './server.ts';
+import {
+  type CrashRule,
+  createFakeServer,
+  type DelayRule,
+  ExecutionFaults,
+  type LoggedRequest,
+} from './server.ts';
 import { State } from './state.ts';
 import type { StripeEvent } from './types.ts';
 import { type Delivery, Webhooks } from './webhooks.ts';
 
 export type { DropRule, FailRule } from './faults.ts';
 export type { RandomFailRule } from './random-faults.ts';
+export type { CrashRule, DelayRule } from './server.ts';
 export type { StripeEvent } from './types.ts';
 export { signatureHeader } from './webhooks.ts';
 
@@ -55,6 +62,17 @@ export interface StripeFake {
   dropNext(rule: DropRule): void;
   /** Every matching request fails with `probability` (seeded, deterministic); null stops it. */
   failRandomly(rule: RandomFailRule | null): void;
+  /**
+   * The next `times` (default 1) matching requests execute `ms` longer (real time); meanwhile
+   * another request with the same idempotency key answers 409 `idempotency_key_in_use`.
+   */
+  delayNext(rule: DelayRule): void;
+  /**
+   * The next `times` (default 1) matching requests begin executing, then fail with a 500 before
+   * changing anything. Like any result of an endpoint that began executing, the 500 is saved
+   * under the idempotency key: a retry with the key gets it again; only a new key runs afresh.
+   */
+  crashNext(rule: CrashRule): void;
   /** Sets (or with null lifts) the limit of API requests per sliding second; over it, 429. */
   setRateLimit(perSecond: number | null): void;
   /** How many requests the rate limiter refused so far. */
@@ -93,6 +111,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
   const webhooks = new Webhooks(options.webhookUrl ?? null, webhookSecret);
   const faults = new Faults();
   const randomFaults = new RandomFaults();
+  const execution = new ExecutionFaults();
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? null);
   const requests: LoggedRequest[] = [];
 
@@ -111,7 +130,8 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     faults,
     randomFaults,
     limiter,
-    idempotency: new IdempotencyStore(),
+    idempotency: new IdempotencyStore(() => state.now()),
+    execution,
     webhooks,
     requests,
     pages: (req, res, path) =>
@@ -142,6 +162,8 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     failNext: (rule) => faults.fail(rule),
     dropNext: (rule) => faults.drop(rule),
     failRandomly: (rule) => randomFaults.set(rule),
+    delayNext: (rule) => execution.delay(rule),
+    crashNext: (rule) => execution.crash(rule),
     setRateLimit: (perSecond) => limiter.set(perSecond),
     get rateLimited() {
       return limiter.refused;

@@ -9,9 +9,9 @@ import {
 } from './answers.ts';
 import { FakeError } from './errors.ts';
 import { expandResponse } from './expand.ts';
-import type { Fault, Faults } from './faults.ts';
+import { appliesTo, type Fault, type Faults, type RequestFilter } from './faults.ts';
 import { type FormObject, parseForm } from './form.ts';
-import { type IdempotencyStore, isSaved } from './idempotency.ts';
+import { type IdempotencyStore, isSavedError, type SavedAnswer } from './idempotency.ts';
 import { newId } from './ids.ts';
 import type { RandomFaults } from './random-faults.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -27,7 +27,7 @@ export interface LoggedRequest {
   /** The answer's status; 0 when the connection was dropped on purpose. */
   status: number;
   /** Set when the answer was not the plain one: refused by the rate limiter, or a fault. */
-  fault?: 'rate_limit' | Fault['kind'];
+  fault?: 'rate_limit' | Fault['kind'] | ExecutionFault['kind'];
 }
 
 export interface ServerParts {
@@ -37,6 +37,8 @@ export interface ServerParts {
   randomFaults: RandomFaults;
   limiter: RateLimiter;
   idempotency: IdempotencyStore;
+  /** Delays and crashes met once an endpoint began executing. */
+  execution: ExecutionFaults;
   webhooks: Webhooks;
   requests: LoggedRequest[];
   /** Non-API pages (hosted checkout, portal, invoice); returns false when none matched. */
@@ -70,8 +72,9 @@ function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse, b
 
   const raw = parseForm(method === 'POST' ? body : url.search.slice(1));
   const headerKey = req.headers['idempotency-key'];
+  // Stripe takes keys on POST only: on GET and DELETE (idempotent anyway) they have no effect.
   const key =
-    method !== 'GET' && typeof headerKey === 'string' && headerKey ? headerKey : undefined;
+    method === 'POST' && typeof headerKey === 'string' && headerKey ? headerKey : undefined;
   const logged: LoggedRequest = {
     method,
     path,
@@ -99,27 +102,41 @@ function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse, b
     req.socket.destroy();
     return;
   }
-  let answer =
-    fault?.kind === 'fail' ? injected(fault) : answerRequest(parts, req, method, path, raw, key);
-  if (fault?.kind === 'lose') {
-    // The work is done and its answer stored under the key; only the client never sees it.
-    answer = serverErrorAnswer(
-      'An unknown error occurred (injected by the Stripe fake after the request was carried out).',
-    );
-  }
-  logged.status = answer.status;
-  send(res, answer);
-  parts.webhooks.publish(parts.state.events.drain());
+  const answered =
+    fault?.kind === 'fail'
+      ? Promise.resolve(injected(fault))
+      : answerRequest(parts, req, logged, raw, key);
+  void answered
+    .then((real) => {
+      // 'lose': the work is done and its answer saved under the key; only the client never sees it.
+      const answer =
+        fault?.kind === 'lose'
+          ? serverErrorAnswer(
+              'An unknown error occurred (injected by the Stripe fake after the request was carried out).',
+            )
+          : real;
+      logged.status = answer.status;
+      send(res, answer);
+      parts.webhooks.publish(parts.state.events.drain());
+    })
+    .catch((error: unknown) => {
+      if (!res.headersSent) send(res, internalError(error));
+    });
 }
 
-function answerRequest(
+/**
+ * Auth, the idempotency key, then the endpoint. A request whose endpoint begins executing holds
+ * its key until it ends (a delay may keep it executing), and its answer is saved under the key
+ * unless its parameters failed validation.
+ */
+async function answerRequest(
   parts: ServerParts,
   req: IncomingMessage,
-  method: string,
-  path: string,
+  logged: LoggedRequest,
   raw: FormObject,
   key: string | undefined,
-): Answer {
+): Promise<Answer> {
+  const { method, path } = logged;
   if (!isSecretKey(apiKeyOf(req.headers.authorization ?? ''))) {
     return errorAnswer(401, {
       type: 'authentication_error',
@@ -127,21 +144,32 @@ function answerRequest(
     });
   }
   if (key) {
-    const stored = parts.idempotency.lookup(key, method, path, raw);
-    if (stored === 'mismatch') {
+    const use = parts.idempotency.use(key, { method, path, params: raw });
+    if (use.kind === 'in_progress') {
+      // Not saved: the request never began executing; a retry once the first one ended replays.
+      const answer = errorAnswer(409, {
+        type: 'idempotency_error',
+        code: 'idempotency_key_in_use',
+        message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
+      });
+      answer.headers['Idempotency-Key'] = key;
+      return answer;
+    }
+    if (use.kind === 'mismatch') {
       return errorAnswer(400, {
         type: 'idempotency_error',
         message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
       });
     }
-    if (stored) {
+    if (use.kind === 'replay') {
       return {
-        status: stored.status,
-        body: stored.body,
+        status: use.saved.status,
+        body: use.saved.body,
         headers: {
+          ...use.saved.headers,
           'Idempotent-Replayed': 'true',
           'Idempotency-Key': key,
-          'Request-Id': stored.requestId,
+          'Request-Id': use.saved.requestId,
         },
       };
     }
@@ -154,40 +182,103 @@ function answerRequest(
     });
   }
   const requestId = newId('req_', 14);
+  let outcome: Executed | null = null;
+  if (key) parts.idempotency.begin(key);
+  try {
+    const delay = parts.execution.take('delay', method, path);
+    if (delay) {
+      logged.fault = 'delay';
+      await new Promise((resolve) => setTimeout(resolve, delay.ms));
+    }
+    const crash = parts.execution.take('crash', method, path);
+    if (crash) logged.fault = 'crash';
+    outcome = execute(parts, found, raw, key, requestId, crash !== null);
+  } finally {
+    if (key)
+      parts.idempotency.end(key, outcome?.saved ? saved(logged, raw, outcome, requestId) : null);
+  }
+  const { answer } = outcome;
+  answer.headers['Request-Id'] = requestId;
+  if (key) answer.headers['Idempotency-Key'] = key;
+  return answer;
+}
+
+interface Executed {
+  answer: Answer;
+  /** Whether Stripe would save it under the request's key. */
+  saved: boolean;
+}
+
+/** Runs the endpoint at one pinned "now", its events attributed to the request. */
+function execute(
+  parts: ServerParts,
+  found: NonNullable<ReturnType<typeof findRoute>>,
+  raw: FormObject,
+  key: string | undefined,
+  requestId: string,
+  crash: boolean,
+): Executed {
   const { state } = parts;
-  const answer = state.clock.pin(() =>
+  return state.clock.pin(() =>
     state.events.attribute({ id: requestId, idempotency_key: key ?? null }, () => {
+      if (crash) {
+        return {
+          answer: endpointFailure(
+            'An unknown error occurred (injected by the Stripe fake while the request was executing).',
+          ),
+          saved: true,
+        };
+      }
       try {
         const result = found.route.handle({ state, raw, ids: found.ids });
         const expand = Array.isArray(raw.expand)
           ? raw.expand.filter((entry) => typeof entry === 'string')
           : [];
         return {
-          status: 200,
-          body: JSON.stringify(expandResponse(state, result, expand), null, 2),
-          headers: {},
+          answer: {
+            status: 200,
+            body: JSON.stringify(expandResponse(state, result, expand), null, 2),
+            headers: {},
+          },
+          saved: true,
         };
       } catch (error) {
-        if (error instanceof FakeError) return errorAnswer(error.status, error.body);
-        return internalError(error);
+        if (error instanceof FakeError) {
+          return { answer: errorAnswer(error.status, error.body), saved: isSavedError(error.body) };
+        }
+        const failure = internalError(error);
+        failure.headers['Stripe-Should-Retry'] = 'false';
+        return { answer: failure, saved: true };
       }
     }),
   );
-  answer.headers['Request-Id'] = requestId;
-  if (key) {
-    answer.headers['Idempotency-Key'] = key;
-    if (isSaved(answer.status)) {
-      parts.idempotency.save(key, {
-        method,
-        path,
-        params: raw,
-        status: answer.status,
-        body: answer.body,
-        requestId,
-      });
-    }
-  }
+}
+
+/**
+ * A 500 of an endpoint that began executing. Stripe saves it under the key, so it tells clients
+ * not to retry (`Stripe-Should-Retry: false`): a retry with the key would get the same 500.
+ */
+function endpointFailure(message: string): Answer {
+  const answer = errorAnswer(500, { type: 'api_error', message });
+  answer.headers['Stripe-Should-Retry'] = 'false';
   return answer;
+}
+
+function saved(
+  request: LoggedRequest,
+  raw: FormObject,
+  { answer }: Executed,
+  requestId: string,
+): SavedAnswer {
+  return {
+    method: request.method,
+    path: request.path,
+    params: raw,
+    status: answer.status,
+    body: answer.body,
+    headers: { ...answer.headers },
+    requestId,
+  };
 }
 
 /** The API key from `Bearer <key>` (stripe-node) or `Basic base64(<key>:)` (curl -u key:). */
@@ -211,4 +302,66 @@ function injected(fault: Extract<Fault, { kind: 'fail' }>): Answer {
     );
   }
   return serverErrorAnswer('An unknown error occurred (injected by the Stripe fake).');
+}
+
+export interface DelayRule extends RequestFilter {
+  /** How much longer (real time) each matching request executes. */
+  ms: number;
+  times?: number;
+}
+
+export interface CrashRule extends RequestFilter {
+  times?: number;
+}
+
+/** What a request meets once its endpoint began executing (after auth and its key's check). */
+interface ExecutionFault extends RequestFilter {
+  kind: 'delay' | 'crash';
+  ms: number;
+  remaining: number;
+}
+
+/**
+ * Faults met during execution: `delay` keeps a request executing `ms` longer, its idempotency key
+ * in use meanwhile; `crash` ends it with a 500 before it changed anything, a result Stripe saves
+ * under the key like any other.
+ */
+export class ExecutionFaults {
+  private armed: ExecutionFault[] = [];
+
+  delay(rule: DelayRule): void {
+    if (!(Number.isFinite(rule.ms) && rule.ms >= 0)) {
+      throw new Error(`delayNext: ms must be a finite number >= 0, got ${rule.ms}`);
+    }
+    this.arm('delay', rule, rule.ms);
+  }
+
+  crash(rule: CrashRule): void {
+    this.arm('crash', rule, 0);
+  }
+
+  /** The first armed fault of this kind matching the request, used up by one. */
+  take(kind: ExecutionFault['kind'], method: string, path: string): ExecutionFault | null {
+    const fault = this.armed.find(
+      (candidate) => candidate.kind === kind && appliesTo(candidate, method, path),
+    );
+    if (!fault) return null;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.armed = this.armed.filter((candidate) => candidate !== fault);
+    return fault;
+  }
+
+  private arm(
+    kind: ExecutionFault['kind'],
+    rule: RequestFilter & { times?: number },
+    ms: number,
+  ): void {
+    this.armed.push({
+      kind,
+      ms,
+      ...(rule.method !== undefined ? { method: rule.method } : {}),
+      ...(rule.path !== undefined ? { path: rule.path } : {}),
+      remaining: rule.times ?? 1,
+    });
+  }
 }
