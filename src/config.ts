@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { stripePacing } from './stripe/rate-limits.ts';
 
 /**
  * The server's configuration: the only module that reads the environment. Every variable is
@@ -154,8 +155,13 @@ const stripeEnv = z.object({
   STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   STRIPE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(20_000),
-  /** Live mode allows about 100 requests a second, test mode 25: stay under. */
-  STRIPE_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(80),
+  /**
+   * Pace of all requests to Stripe, every instance sharing REDIS_URL together; unset: 20 with a
+   * test key, 80 with a live key (Stripe allows 25 and 100). See src/stripe/rate-limits.ts.
+   */
+  STRIPE_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).optional(),
+  /** Pace of requests to any one Stripe endpoint (Stripe allows 25); unset: 20, see README. */
+  STRIPE_MAX_REQUESTS_PER_SECOND_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).optional(),
   /** Failed payment attempts after which an organization falls back to the free plan. */
   DUNNING_MAX_FAILED_PAYMENTS: z.coerce.number().int().min(1).max(20).default(3),
 });
@@ -245,7 +251,10 @@ function buildConfig(env: z.infer<typeof envSchema>) {
           apiBase: env.STRIPE_API_BASE,
           maxNetworkRetries: env.STRIPE_MAX_NETWORK_RETRIES,
           timeoutMs: env.STRIPE_TIMEOUT_MS,
-          maxRequestsPerSecond: env.STRIPE_MAX_REQUESTS_PER_SECOND,
+          pacing: stripePacing(env.STRIPE_SECRET_KEY, {
+            perSecond: env.STRIPE_MAX_REQUESTS_PER_SECOND,
+            perEndpointPerSecond: env.STRIPE_MAX_REQUESTS_PER_SECOND_PER_ENDPOINT,
+          }),
         }
       : null,
     dunning: { maxFailedPayments: env.DUNNING_MAX_FAILED_PAYMENTS },

@@ -29,7 +29,12 @@ export async function createServices(
     pollingIntervalSeconds: config.jobs.pollingIntervalSeconds,
     schema: config.jobs.schema,
   });
-  const stripeClient = createStripeClient(config.stripe);
+  // Paced under Stripe's limits, the budget shared by every instance through REDIS_URL.
+  const stripeConnection = createStripeClient(config.stripe, {
+    redisUrl: config.live.redisUrl,
+    log: options.log,
+  });
+  const stripeClient = stripeConnection?.client ?? null;
   const services: Services = {
     db: database.db,
     config,
@@ -61,6 +66,7 @@ export async function createServices(
       stopForgettingTerms();
       // A dead Redis is let go at once (live.close) while the job workers finish.
       await Promise.all([jobs.stop(), live.close()]);
+      await stripeConnection?.close();
     },
   };
 }

@@ -23,8 +23,6 @@ import { waitFor } from './support/wait.ts';
 const ORGANIZATIONS = 200;
 let fake: StripeFake;
 let storage: ScratchDatabase;
-// The fake has no rate limit unless a test sets one: do not pace requests to it.
-const PACE = { STRIPE_MAX_REQUESTS_PER_SECOND: '1000' };
 
 let server: TestServer;
 let tenants: TestOrganization[] = [];
@@ -34,7 +32,7 @@ const fakeNow = () => new Date(fake.now() * 1000);
 beforeAll(async () => {
   fake = await startStripeFake();
   storage = await createPostgresDatabase();
-  server = await startTestServer(stripeEnv(fake, PACE), storage, {
+  server = await startTestServer(stripeEnv(fake), storage, {
     now: fakeNow,
   });
   // Provisioning first, without webhooks (the API answers are enough), in parallel lanes.
@@ -99,7 +97,7 @@ function cliArgs(month: Period) {
 }
 
 function cliEnv(extra: Record<string, string> = {}) {
-  return { ...storage.env, ...stripeEnv(fake, PACE), LOG_LEVEL: 'silent', ...extra };
+  return { ...storage.env, ...stripeEnv(fake), LOG_LEVEL: 'silent', ...extra };
 }
 
 async function localInvoices(month: Period) {

@@ -8,6 +8,8 @@ export function stripeEnv(fake: StripeFake, extra: Record<string, string> = {}) 
     STRIPE_API_BASE: fake.url,
     STRIPE_MAX_NETWORK_RETRIES: '2',
     JOBS_POLL_SECONDS: '0.5',
+    // The fake has no rate limit unless a test sets one (then it sets the pace too).
+    STRIPE_MAX_REQUESTS_PER_SECOND: '1000',
     ...extra,
   };
 }

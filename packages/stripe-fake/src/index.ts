@@ -9,7 +9,7 @@ import { IdempotencyStore } from './idempotency.ts';
 import { checkoutSessionById, invoiceById, subscriptionById } from './lookup.ts';
 import { servePage } from './pages.ts';
 import { type RandomFailRule, RandomFaults } from './random-faults.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { RateLimiter, type RateLimits } from './rate-limit.ts';
 import { routes } from './routes.ts';
 import {
   type CrashRule,
@@ -24,6 +24,7 @@ import { type Delivery, Webhooks } from './webhooks.ts';
 
 export type { DropRule, FailRule } from './faults.ts';
 export type { RandomFailRule } from './random-faults.ts';
+export { type RateLimits, STRIPE_RATE_LIMITS } from './rate-limit.ts';
 export type { CrashRule, DelayRule } from './server.ts';
 export type { StripeEvent } from './types.ts';
 export { signatureHeader } from './webhooks.ts';
@@ -33,8 +34,10 @@ export interface StripeFakeOptions {
   port?: number;
   webhookUrl?: string;
   webhookSecret?: string;
-  /** Live Stripe's rate limiting: more API requests than this in any second answer 429. */
+  /** Every API request, any mode: more than this in any second answer 429 (`global-rate`). */
   rateLimitPerSecond?: number;
+  /** Stripe's own limits, per mode and endpoint (`STRIPE_RATE_LIMITS`: its figures); off unless given. */
+  rateLimits?: RateLimits;
 }
 
 /** The maps behind the fake's API, for tests that need to look or poke. */
@@ -75,6 +78,8 @@ export interface StripeFake {
   crashNext(rule: CrashRule): void;
   /** Sets (or with null lifts) the limit of API requests per sliding second; over it, 429. */
   setRateLimit(perSecond: number | null): void;
+  /** Replaces (or with null lifts) the modelled Stripe limits (`rateLimits`). */
+  setRateLimits(limits: RateLimits | null): void;
   /** How many requests the rate limiter refused so far. */
   readonly rateLimited: number;
   /** Payments of this customer's invoices fail with card_declined until set back to false. */
@@ -112,7 +117,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
   const faults = new Faults();
   const randomFaults = new RandomFaults();
   const execution = new ExecutionFaults();
-  const limiter = new RateLimiter(options.rateLimitPerSecond ?? null);
+  const limiter = new RateLimiter(options.rateLimitPerSecond ?? null, options.rateLimits ?? null);
   const requests: LoggedRequest[] = [];
 
   /** Test-clock work: one pinned "now", events with no request, delivered when done. */
@@ -165,6 +170,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     delayNext: (rule) => execution.delay(rule),
     crashNext: (rule) => execution.crash(rule),
     setRateLimit: (perSecond) => limiter.set(perSecond),
+    setRateLimits: (limits) => limiter.setLimits(limits),
     get rateLimited() {
       return limiter.refused;
     },

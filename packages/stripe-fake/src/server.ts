@@ -84,14 +84,16 @@ function handle(parts: ServerParts, req: IncomingMessage, res: ServerResponse, b
   };
   parts.requests.push(logged);
 
-  if (!parts.limiter.admit()) {
+  const limited = parts.limiter.refusal(
+    { method, path, raw, apiKey: apiKeyOf(req.headers.authorization ?? '') },
+    parts.state.events.all,
+  );
+  if (limited) {
     // Refused before anything else: no fault rule is used up, no key stored, nothing changed.
     logged.fault = 'rate_limit';
     logged.status = 429;
-    const answer = rateLimitAnswer(
-      'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
-    );
-    answer.headers['Stripe-Rate-Limited-Reason'] = 'global-rate';
+    const answer = rateLimitAnswer(limited.message);
+    answer.headers['Stripe-Rate-Limited-Reason'] = limited.reason;
     send(res, answer);
     return;
   }
