@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import type { Services } from '../context.ts';
 import { storeStripeEvent } from '../resolvers/collection/stripe-event-store.ts';
+import { STRIPE_API_VERSION } from '../stripe/stripe-client.ts';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { sendJson } from './respond.ts';
 import type { RouteHandler } from './server.ts';
@@ -12,7 +13,9 @@ const MAX_EVENT_BYTES = 1024 * 1024;
 /**
  * POST /webhooks/stripe: checks Stripe's signature over the raw body (5 minutes' tolerance),
  * stores the event by id (a redelivery is acknowledged and ignored), queues its processing, and
- * answers 200 at once. A bad or stale signature gets 400 and nothing is stored.
+ * answers 200 at once. A bad or stale signature gets 400 and nothing is stored. An event rendered
+ * in another API version than the pinned one gets 500 and nothing is stored: never acknowledged,
+ * it stays undelivered in Stripe, which retries it for up to three days.
  */
 export function stripeWebhookRoute(services: Services): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, request) => {
@@ -39,10 +42,31 @@ export function stripeWebhookRoute(services: Services): RouteHandler {
     }
     const malformed = eventShapeProblem(event);
     if (malformed) {
-      // Signed, so Stripe's (or a test's): a 400 tells it the event will never be taken, where a
-      // 500 would have it retried for days.
+      // Signed, so Stripe's (or a test's), and never going to be taken: a 400 says it is the
+      // event's fault. (Stripe retries any non-2xx answer all the same; each retry is refused.)
       request.log.warn({ stripeEventId: event.id }, `Stripe event refused: ${malformed}`);
       sendJson(res, 400, { error: `malformed Stripe event: ${malformed}` });
+      return;
+    }
+    // Stripe leaves api_version null only on events made before 2014-10-31: taken as they are.
+    const version = (event as { api_version?: unknown }).api_version;
+    if (typeof version === 'string' && version !== STRIPE_API_VERSION) {
+      // Its fields are shaped by another version (`invoice.parent` is 2026-10-28's): reading it
+      // as ours could apply it wrongly, so none of it is. Stripe retries every non-2xx answer for
+      // up to three days (https://docs.stripe.com/webhooks); 500 rather than 400 because the
+      // fault is this deployment's setup, not the event, and alerts on 5xx should page someone.
+      request.log.error(
+        { stripeEventId: event.id, type: event.type, eventApiVersion: version },
+        `Stripe event ${event.id} refused: rendered in API version ${version}, but this server reads ` +
+          `${STRIPE_API_VERSION}. Set the webhook endpoint's API version to ${STRIPE_API_VERSION} ` +
+          'in the Stripe Dashboard (Developers → Webhooks; a version is set when an endpoint is ' +
+          'made, so make one with it). ' +
+          'Refused events are not acknowledged: Stripe keeps them undelivered and retries them for ' +
+          'up to three days (list them with delivery_success=false).',
+      );
+      sendJson(res, 500, {
+        error: `Stripe event in API version ${version} refused: this endpoint reads ${STRIPE_API_VERSION}`,
+      });
       return;
     }
     const stored = await storeStripeEvent(services.db, event);

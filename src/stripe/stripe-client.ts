@@ -3,8 +3,11 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { pacedHttpClient, StripePacer } from './pacing.ts';
 
-/** The Stripe API version this code is written against (stripe-node's own, pinned with it). */
-const STRIPE_API_VERSION = '2026-10-28.endive';
+/**
+ * The Stripe API version this code is written against (stripe-node's own, pinned with it). Webhook
+ * events must be rendered in it too: the webhook route refuses any other.
+ */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
 
 export interface StripeConnection {
   client: Stripe;

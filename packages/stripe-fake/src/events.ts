@@ -10,9 +10,10 @@ export interface EventOrigin {
 }
 
 /**
- * Every event the fake produced, in order. Events also wait in an outbox until the code that
- * caused them (an API request, a test-clock helper) hands them to webhook delivery, so that a
- * request's events go out only after its response.
+ * Every event the fake produced, in order, as the fake's account renders them (`api_version`
+ * API_VERSION; deliveries carry the webhook endpoint's). Events also wait in an outbox until the
+ * code that caused them (an API request, a test-clock helper) hands them to webhook delivery, so
+ * that a request's events go out after its response (or, with `webhooks.beforeResponse`, before).
  */
 export class EventLog {
   readonly all: StripeEvent[] = [];

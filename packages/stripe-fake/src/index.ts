@@ -20,13 +20,14 @@ import {
 } from './server.ts';
 import { State } from './state.ts';
 import type { StripeEvent } from './types.ts';
-import { type Delivery, Webhooks } from './webhooks.ts';
+import { type Delivery, type PendingRetry, Webhooks } from './webhooks.ts';
 
 export type { DropRule, FailRule } from './faults.ts';
 export type { RandomFailRule } from './random-faults.ts';
 export { type RateLimits, STRIPE_RATE_LIMITS } from './rate-limit.ts';
 export type { CrashRule, DelayRule } from './server.ts';
 export type { StripeEvent } from './types.ts';
+export type { Delivery, PendingRetry } from './webhooks.ts';
 export { signatureHeader } from './webhooks.ts';
 
 export interface StripeFakeOptions {
@@ -38,6 +39,11 @@ export interface StripeFakeOptions {
   rateLimitPerSecond?: number;
   /** Stripe's own limits, per mode and endpoint (`STRIPE_RATE_LIMITS`: its figures); off unless given. */
   rateLimits?: RateLimits;
+  /**
+   * The webhook endpoint's API version, which every delivered event's `api_version` names
+   * (default the fake's, 2026-10-28.endive). Only the label changes: data keeps the fake's shape.
+   */
+  eventApiVersion?: string;
 }
 
 /** The maps behind the fake's API, for tests that need to look or poke. */
@@ -89,7 +95,21 @@ export interface StripeFake {
     delay(ms: number): void;
     hold(): void;
     release(order?: 'as-sent' | 'reverse'): Promise<void>;
+    /** Deliveries queued so far and retries due now, attempted (not held ones, not later retries). */
     flush(): Promise<void>;
+    /**
+     * An API request's events are delivered (first attempts awaited) before its answer is
+     * written, and `lagMs` more pass before it is.
+     */
+    beforeResponse(on?: boolean, lagMs?: number): void;
+    /** Every batch of events goes out in a seeded random order; null: in order again. */
+    shuffle(seed: number | null): void;
+    /** Failed deliveries are retried on the fake clock (5 min, doubling, up to 3 days); off drops them. */
+    retry(on?: boolean): void;
+    pendingRetries(): PendingRetry[];
+    /** Sets the endpoint's API version for events made from now on (retries keep theirs). */
+    setApiVersion(version: string): void;
+    readonly apiVersion: string;
     deliveries: Delivery[];
   };
   events: StripeEvent[];
@@ -113,7 +133,12 @@ const HOST = '127.0.0.1';
 export async function startStripeFake(options: StripeFakeOptions = {}): Promise<StripeFake> {
   const state = new State();
   const webhookSecret = options.webhookSecret ?? 'whsec_test_fake';
-  const webhooks = new Webhooks(options.webhookUrl ?? null, webhookSecret);
+  const webhooks = new Webhooks({
+    url: options.webhookUrl ?? null,
+    secret: webhookSecret,
+    now: () => state.now(),
+    ...(options.eventApiVersion ? { apiVersion: options.eventApiVersion } : {}),
+  });
   const faults = new Faults();
   const randomFaults = new RandomFaults();
   const execution = new ExecutionFaults();
@@ -148,6 +173,8 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
         path,
       ),
   });
+  // Before the server's own handler: lets webhooks.beforeResponse hold an answer back.
+  server.prependListener('request', (_req, res) => webhooks.watchAnswer(res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, HOST, () => resolve());
@@ -184,6 +211,16 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       hold: () => webhooks.hold(),
       release: (order) => webhooks.release(order),
       flush: () => webhooks.flush(),
+      beforeResponse: (on, lagMs) => webhooks.beforeResponse(on, lagMs),
+      shuffle: (seed) => webhooks.shuffle(seed),
+      retry: (on) => webhooks.retry(on),
+      pendingRetries: () => webhooks.pendingRetries(),
+      setApiVersion: (version) => {
+        webhooks.apiVersion = version;
+      },
+      get apiVersion() {
+        return webhooks.apiVersion;
+      },
       deliveries: webhooks.deliveries,
     },
     events: state.events.all,
@@ -206,6 +243,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     collectDueInvoices: async () => act(() => collectInvoices(state, null)),
     state,
     stop: async () => {
+      webhooks.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // stripe-node keeps connections alive; without this close() waits for them to idle out.
