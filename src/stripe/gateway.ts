@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { startOfNextUtcMonth } from '../billing/period.ts';
+import { BillingProviderError } from '../errors.ts';
 import { call, stripeAmount } from './call.ts';
 import { StripeInvoicing } from './invoicing.ts';
 
@@ -192,12 +193,21 @@ export class StripeGateway {
     );
   }
 
+  /**
+   * A customer portal session. Stripe refuses one until the portal's settings were saved once in
+   * its Dashboard, in the mode of the key: that refusal comes out as BillingProviderError
+   * `portal_not_configured`, saying what the operator must configure.
+   */
   createPortalSession(
     customerId: string,
     returnUrl: string,
   ): Promise<Stripe.BillingPortal.Session> {
     return call(() =>
-      this.#stripe.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl }),
+      this.#stripe.billingPortal.sessions
+        .create({ customer: customerId, return_url: returnUrl })
+        .catch((error: unknown) => {
+          throw portalNotConfigured(error) ?? error;
+        }),
     );
   }
 
@@ -209,6 +219,24 @@ export class StripeGateway {
 
 function unix(date: Date): number {
   return Math.floor(date.getTime() / 1000);
+}
+
+/**
+ * Stripe refuses portal sessions until the portal's settings are saved once per mode: said as
+ * what the operator must do, or null for any other failure.
+ */
+function portalNotConfigured(error: unknown): BillingProviderError | null {
+  const unconfigured =
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    /default configuration has not been created|save your customer portal settings/i.test(
+      error.message,
+    );
+  if (!unconfigured) return null;
+  const mode = /\blive mode\b/i.test(error.message) ? 'live' : 'test';
+  return new BillingProviderError(
+    `The Stripe customer portal is not configured: save its settings once in the Stripe Dashboard → Settings → Billing → Customer portal, in ${mode} mode (the mode of STRIPE_SECRET_KEY). Stripe said: ${error.message}`,
+    'portal_not_configured',
+  );
 }
 
 function isMissing(error: unknown): boolean {

@@ -6,6 +6,7 @@ import { currentPeriod } from './billing/periods.ts';
 import { advanceTime } from './billing/renewal.ts';
 import { type DropRule, type FailRule, Faults } from './faults.ts';
 import { IdempotencyStore } from './idempotency.ts';
+import { newId } from './ids.ts';
 import { checkoutSessionById, invoiceById, subscriptionById } from './lookup.ts';
 import { servePage } from './pages.ts';
 import { type RandomFailRule, RandomFaults } from './random-faults.ts';
@@ -82,6 +83,12 @@ export interface StripeFake {
    * under the idempotency key: a retry with the key gets it again; only a new key runs afresh.
    */
   crashNext(rule: CrashRule): void;
+  /**
+   * Saves the customer portal settings (the Dashboard's Settings → Billing → Customer portal), so
+   * that billing portal sessions can be made; until then Stripe refuses them. Returns the id of
+   * the default configuration (the same one when called again).
+   */
+  configurePortal(): string;
   /** Sets (or with null lifts) the limit of API requests per sliding second; over it, 429. */
   setRateLimit(perSecond: number | null): void;
   /** Replaces (or with null lifts) the modelled Stripe limits (`rateLimits`). */
@@ -196,6 +203,10 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     failRandomly: (rule) => randomFaults.set(rule),
     delayNext: (rule) => execution.delay(rule),
     crashNext: (rule) => execution.crash(rule),
+    configurePortal: () => {
+      state.portalConfiguration ??= newId('bpc_');
+      return state.portalConfiguration;
+    },
     setRateLimit: (perSecond) => limiter.set(perSecond),
     setRateLimits: (limits) => limiter.setLimits(limits),
     get rateLimited() {

@@ -10,6 +10,8 @@ const fake = await startStripeFake({
     ? { webhookSecret: process.env.STRIPE_FAKE_WEBHOOK_SECRET }
     : {}),
 });
+// Local development uses the portal: its settings count as saved, as in a configured account.
+fake.configurePortal();
 console.log(`Stripe fake listening on ${fake.url}`);
 
 let stopping = false;

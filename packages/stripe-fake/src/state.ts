@@ -36,6 +36,11 @@ export class State {
   readonly declinedCustomers = new Set<string>();
   /** days_until_due of manually created send_invoice invoices (Stripe keeps only due_date). */
   readonly invoiceDueDays = new Map<string, number>();
+  /**
+   * The default customer portal configuration, made when its settings are saved in the
+   * Dashboard (`configurePortal()`); until then Stripe refuses portal sessions.
+   */
+  portalConfiguration: string | null = null;
 
   readonly clock = new Clock();
   readonly events = new EventLog(() => this.clock.now());

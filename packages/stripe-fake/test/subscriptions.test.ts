@@ -341,6 +341,7 @@ describe('stripe fake: subscriptions and invoices', () => {
 
   it('creates billing portal sessions', async () => {
     const { fake, stripe } = await setup();
+    fake.configurePortal();
     const customer = await stripe.customers.create({});
     const portal = await stripe.billingPortal.sessions.create({
       customer: customer.id,
