@@ -10,7 +10,10 @@ describe('stripe fake: invoice items and manual invoices', () => {
       stripe.invoiceItems.create({ customer, amount, currency: 'usd' });
     const a1 = await item(alice.id, 100);
     const a2 = await item(alice.id, 200);
-    const draft = await stripe.invoices.create({ customer: alice.id });
+    const draft = await stripe.invoices.create({
+      customer: alice.id,
+      pending_invoice_items_behavior: 'include',
+    });
     const a3 = await item(alice.id, 300);
     const a4 = await item(alice.id, 400);
     const b1 = await item(bob.id, 500);
@@ -172,5 +175,42 @@ describe('stripe fake: invoice items and manual invoices', () => {
     ).toMatchObject({ statusCode: 400, code: 'amount_too_large', param: 'amount' });
     const items = await stripe.invoiceItems.list({ customer: customer.id });
     expect(items.data.map((item) => item.id)).toEqual([largest.id]);
+  });
+
+  it("takes Stripe's defaults: pending items excluded, one currency swept when included", async () => {
+    const { stripe } = await setup();
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const usd = await stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 1200,
+      currency: 'usd',
+    });
+    const eur = await stripe.invoiceItems.create({
+      customer: customer.id,
+      amount: 800,
+      currency: 'eur',
+    });
+
+    // pending_invoice_items_behavior defaults to exclude (API version 2022-08-01 on).
+    const plain = await stripe.invoices.create({ customer: customer.id });
+    expect(plain).toMatchObject({
+      status: 'draft',
+      total: 0,
+      currency: 'usd',
+      auto_advance: false,
+      collection_method: 'charge_automatically',
+    });
+    expect(plain.lines.data).toEqual([]);
+    expect((await stripe.invoiceItems.retrieve(usd.id)).invoice).toBeNull();
+
+    // Included without a currency: one currency only, never a mix.
+    const included = await stripe.invoices.create({
+      customer: customer.id,
+      pending_invoice_items_behavior: 'include',
+    });
+    expect(included).toMatchObject({ currency: 'usd', total: 1200 });
+    expect(included.lines.data.map((line) => line.currency)).toEqual(['usd']);
+    expect((await stripe.invoiceItems.retrieve(usd.id)).invoice).toBe(included.id);
+    expect((await stripe.invoiceItems.retrieve(eur.id)).invoice).toBeNull();
   });
 });

@@ -81,7 +81,10 @@ describe('stripe fake: subscriptions and invoices', () => {
       currency: 'usd',
       description: 'Setup',
     });
-    const draft = await stripe.invoices.create({ customer: customer.id });
+    const draft = await stripe.invoices.create({
+      customer: customer.id,
+      pending_invoice_items_behavior: 'include',
+    });
     expect(draft).toMatchObject({ status: 'draft', total: 1500 });
     const open = await stripe.invoices.finalizeInvoice(draft.id);
     expect(open).toMatchObject({ status: 'open', amount_due: 1500, amount_remaining: 1500 });

@@ -53,17 +53,21 @@ export const invoiceRoutes: Route[] = [
           'days_until_due is required when collection_method is send_invoice.',
         );
       }
-      // The brief for this fake includes pending items by default (real Stripe now defaults to exclude).
+      // Stripe's default since API version 2022-08-01: pending items stay out unless asked for.
       const include =
-        (optEnum(p, 'pending_invoice_items_behavior', PENDING) ?? 'include') === 'include';
-      const currency = optString(p, 'currency')?.toLowerCase();
-      if (currency !== undefined && !/^[a-z]{3}$/.test(currency)) {
-        throw invalidParameter('currency', `Invalid currency: ${currency}`);
+        (optEnum(p, 'pending_invoice_items_behavior', PENDING) ?? 'exclude') === 'include';
+      const asked = optString(p, 'currency')?.toLowerCase();
+      if (asked !== undefined && !/^[a-z]{3}$/.test(asked)) {
+        throw invalidParameter('currency', `Invalid currency: ${asked}`);
       }
+      const pending = include ? pendingItems(state, customer.id, subscription?.id) : [];
+      // Not given: the customer's currency (Stripe's default); for a customer without one, that
+      // of its first pending item swept in, then the account's (usd).
+      const currency = asked ?? customer.currency ?? pending[0]?.currency ?? 'usd';
       const now = state.now();
       const invoice = createInvoice(state, {
         customer,
-        ...(currency ? { currency } : {}),
+        currency,
         subscription,
         billingReason: 'manual',
         collectionMethod,
@@ -73,11 +77,7 @@ export const invoiceRoutes: Route[] = [
         metadata: optMetadata(p) ?? {},
         charges: [],
         // Stripe sweeps in only the pending items in the invoice's currency.
-        pendingItems: include
-          ? pendingItems(state, customer.id, subscription?.id).filter(
-              (item) => currency === undefined || item.currency === currency,
-            )
-          : [],
+        pendingItems: pending.filter((item) => item.currency === currency),
         period: { start: now, end: now },
       });
       if (daysUntilDue !== null) state.invoiceDueDays.set(invoice.id, daysUntilDue);
