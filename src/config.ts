@@ -162,6 +162,11 @@ const stripeEnv = z.object({
   STRIPE_MAX_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).optional(),
   /** Pace of requests to any one Stripe endpoint (Stripe allows 25); unset: 20, see README. */
   STRIPE_MAX_REQUESTS_PER_SECOND_PER_ENDPOINT: z.coerce.number().int().min(1).max(1000).optional(),
+  /**
+   * Days a customer without a payment method has to pay an invoice Stripe e-mails (ADMIN
+   * provisioning subscribes such a customer with collection_method=send_invoice).
+   */
+  STRIPE_INVOICE_DAYS_UNTIL_DUE: z.coerce.number().int().min(1).max(365).default(30),
   /** Failed payment attempts after which an organization falls back to the free plan. */
   DUNNING_MAX_FAILED_PAYMENTS: z.coerce.number().int().min(1).max(20).default(3),
 });
@@ -255,6 +260,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
             perSecond: env.STRIPE_MAX_REQUESTS_PER_SECOND,
             perEndpointPerSecond: env.STRIPE_MAX_REQUESTS_PER_SECOND_PER_ENDPOINT,
           }),
+          invoiceDaysUntilDue: env.STRIPE_INVOICE_DAYS_UNTIL_DUE,
         }
       : null,
     dunning: { maxFailedPayments: env.DUNNING_MAX_FAILED_PAYMENTS },

@@ -79,29 +79,48 @@ export class StripeGateway {
     );
   }
 
-  /** A subscription on a plan price, its billing cycle anchored to the next 1st 00:00 UTC. */
+  /**
+   * A subscription on a plan price, its billing cycle anchored to the next 1st 00:00 UTC. A
+   * customer with a payment method (invoice_settings.default_payment_method, or a legacy
+   * default_source) is charged automatically. One without is billed by e-mail
+   * (collection_method=send_invoice): each invoice is payable on Stripe's hosted page within
+   * `daysUntilDue` days (STRIPE_INVOICE_DAYS_UNTIL_DUE; 30 when not given) and the subscription
+   * is active at once. Charged automatically, Stripe would leave it `incomplete` and end it
+   * (`incomplete_expired`) 23 hours later, putting the organization back on the free plan.
+   */
   createSubscription(input: {
     subscriptionId: string;
     organizationId: string;
     customerId: string;
     priceId: string;
     now: Date;
+    daysUntilDue?: number;
   }): Promise<Stripe.Subscription> {
-    return call(() =>
-      this.#stripe.subscriptions.create(
+    return call(async () => {
+      const customer = await this.#stripe.customers.retrieve(input.customerId);
+      const canBeCharged =
+        !customer.deleted &&
+        Boolean(customer.invoice_settings?.default_payment_method || customer.default_source);
+      return this.#stripe.subscriptions.create(
         {
           customer: input.customerId,
           items: [{ price: input.priceId }],
           billing_cycle_anchor: unix(startOfNextUtcMonth(input.now)),
           proration_behavior: 'create_prorations',
+          ...(canBeCharged
+            ? {}
+            : {
+                collection_method: 'send_invoice' as const,
+                days_until_due: input.daysUntilDue ?? 30,
+              }),
           metadata: {
             organization_id: input.organizationId,
             subscription_id: input.subscriptionId,
           },
         },
         { idempotencyKey: `subscription:${input.subscriptionId}` },
-      ),
-    );
+      );
+    });
   }
 
   retrieveSubscription(id: string): Promise<Stripe.Subscription> {

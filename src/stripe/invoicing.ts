@@ -2,6 +2,39 @@ import type Stripe from 'stripe';
 import { call, stripeAmount } from './call.ts';
 
 /**
+ * How an invoice of ours is collected: as the customer's Stripe subscription is (charged to its
+ * card, or e-mailed with net terms when provisioning found no card), so that a customer billed
+ * by e-mail is not charged, failed and dunned for the month's usage.
+ */
+export type InvoiceCollection =
+  | { method: 'charge_automatically'; defaultPaymentMethod: string | null }
+  | { method: 'send_invoice'; daysUntilDue: number };
+
+/** The collection of the subscription's own invoices, for ours. */
+export function collectionOf(subscription: Stripe.Subscription | null): InvoiceCollection {
+  if (subscription?.collection_method === 'send_invoice') {
+    return { method: 'send_invoice', daysUntilDue: subscription.days_until_due ?? 30 };
+  }
+  const card = subscription?.default_payment_method;
+  // A card collected by Checkout is the subscription's, not the customer's default.
+  return {
+    method: 'charge_automatically',
+    defaultPaymentMethod: typeof card === 'string' ? card : (card?.id ?? null),
+  };
+}
+
+function collectionParams(collection: InvoiceCollection): Stripe.InvoiceCreateParams {
+  return collection.method === 'send_invoice'
+    ? { collection_method: 'send_invoice', days_until_due: collection.daysUntilDue }
+    : {
+        collection_method: 'charge_automatically',
+        ...(collection.defaultPaymentMethod
+          ? { default_payment_method: collection.defaultPaymentMethod }
+          : {}),
+      };
+}
+
+/**
  * Stripe calls of the invoice run: a draft invoice of our own (our lines only: pending items of
  * the customer are left out), its items, finalization with automatic collection. Every write
  * carries an idempotency key from our invoice and line ids; lookups by metadata find what a
@@ -20,6 +53,7 @@ export class StripeInvoicing {
     customerId: string;
     currency: string;
     description: string;
+    collection: InvoiceCollection;
   }): Promise<Stripe.Invoice> {
     return call(() =>
       this.#stripe.invoices.create(
@@ -27,7 +61,7 @@ export class StripeInvoicing {
           customer: input.customerId,
           currency: input.currency,
           description: input.description,
-          collection_method: 'charge_automatically',
+          ...collectionParams(input.collection),
           // Not before we finalize it: Stripe would finalize (and charge) a draft left half-made
           // by a crash on its own an hour later. Finalization turns automatic collection on.
           auto_advance: false,

@@ -1,13 +1,20 @@
 import type { AddressInfo } from 'node:net';
 import { completeCheckout } from './billing/checkout.ts';
 import { collectInvoices } from './billing/collection.ts';
-import { attemptPayment } from './billing/payments.ts';
+import {
+  attachPaymentMethod,
+  type CardBehavior,
+  detachPaymentMethod,
+  setNewCustomerPaymentMethod,
+  withCheckoutCard,
+} from './billing/customers.ts';
+import { attemptPayment, payOnHostedPage } from './billing/payments.ts';
 import { currentPeriod } from './billing/periods.ts';
 import { advanceTime } from './billing/renewal.ts';
 import { type DropRule, type FailRule, Faults } from './faults.ts';
 import { IdempotencyStore } from './idempotency.ts';
 import { newId } from './ids.ts';
-import { checkoutSessionById, invoiceById, subscriptionById } from './lookup.ts';
+import { checkoutSessionById, customerById, invoiceById, subscriptionById } from './lookup.ts';
 import { servePage } from './pages.ts';
 import { type RandomFailRule, RandomFaults } from './random-faults.ts';
 import { RateLimiter, type RateLimits } from './rate-limit.ts';
@@ -23,6 +30,7 @@ import { State } from './state.ts';
 import type { StripeEvent } from './types.ts';
 import { type Delivery, type PendingRetry, Webhooks } from './webhooks.ts';
 
+export type { CardBehavior } from './billing/customers.ts';
 export type { DropRule, FailRule } from './faults.ts';
 export type { RandomFailRule } from './random-faults.ts';
 export { type RateLimits, STRIPE_RATE_LIMITS } from './rate-limit.ts';
@@ -40,6 +48,12 @@ export interface StripeFakeOptions {
   rateLimitPerSecond?: number;
   /** Stripe's own limits, per mode and endpoint (`STRIPE_RATE_LIMITS`: its figures); off unless given. */
   rateLimits?: RateLimits;
+  /**
+   * Whether customers created through the API come with a working card as their
+   * invoice_settings.default_payment_method (default true, so that every customer pays).
+   * false is Stripe's own behaviour: a new customer has no payment method.
+   */
+  customersHavePaymentMethods?: boolean;
   /**
    * The webhook endpoint's API version, which every delivered event's `api_version` names
    * (default the fake's, 2026-10-28.endive). Only the label changes: data keeps the fake's shape.
@@ -97,6 +111,17 @@ export interface StripeFake {
   readonly rateLimited: number;
   /** Payments of this customer's invoices fail with card_declined until set back to false. */
   setCardDeclined(customerId: string, declined: boolean): void;
+  /** What customers created from now on pay with: a card (declining or not), or null for none. */
+  setNewCustomerPaymentMethod(card: CardBehavior | null): void;
+  /**
+   * Gives the customer a new card as its invoice_settings.default_payment_method (emits
+   * `customer.updated`); `declines` makes its charges fail with card_declined. Returns its id.
+   */
+  attachPaymentMethod(customerId: string, card?: CardBehavior): Promise<string>;
+  /** Takes the customer's default payment method away (`customer.updated`). */
+  detachPaymentMethod(customerId: string): Promise<void>;
+  /** The customer pays an open invoice on its hosted page, with a card typed in there. */
+  payInvoiceOnHostedPage(invoiceId: string): Promise<void>;
   webhooks: {
     duplicate(times: number): void;
     delay(ms: number): void;
@@ -151,6 +176,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
   const execution = new ExecutionFaults();
   const limiter = new RateLimiter(options.rateLimitPerSecond ?? null, options.rateLimits ?? null);
   const requests: LoggedRequest[] = [];
+  setNewCustomerPaymentMethod(state, options.customersHavePaymentMethods === false ? null : {});
 
   /** Test-clock work: one pinned "now", events with no request, delivered when done. */
   const act = <T>(fn: () => T): T => {
@@ -174,7 +200,10 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     pages: (req, res, path) =>
       servePage(
         state,
-        (id) => act(() => completeCheckout(state, checkoutSessionById(state, id))),
+        (id) =>
+          act(() =>
+            withCheckoutCard(state, () => completeCheckout(state, checkoutSessionById(state, id))),
+          ),
         req,
         res,
         path,
@@ -216,6 +245,13 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
       if (declined) state.declinedCustomers.add(customerId);
       else state.declinedCustomers.delete(customerId);
     },
+    setNewCustomerPaymentMethod: (card) => setNewCustomerPaymentMethod(state, card),
+    attachPaymentMethod: async (customerId, card = {}) =>
+      act(() => attachPaymentMethod(state, customerById(state, customerId), card)),
+    detachPaymentMethod: async (customerId) =>
+      act(() => detachPaymentMethod(state, customerById(state, customerId))),
+    payInvoiceOnHostedPage: async (invoiceId) =>
+      act(() => payOnHostedPage(state, invoiceById(state, invoiceId))),
     webhooks: {
       duplicate: (times) => webhooks.duplicate(times),
       delay: (ms) => webhooks.delay(ms),
@@ -244,9 +280,11 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
         advanceTime(state, end + 1 - state.now());
       }),
     completeCheckoutSession: async (sessionId) =>
-      act(() => ({
-        subscriptionId: completeCheckout(state, checkoutSessionById(state, sessionId)).id,
-      })),
+      act(() =>
+        withCheckoutCard(state, () => ({
+          subscriptionId: completeCheckout(state, checkoutSessionById(state, sessionId)).id,
+        })),
+      ),
     retryInvoicePayment: async (invoiceId) =>
       act(() => {
         attemptPayment(state, invoiceById(state, invoiceId));

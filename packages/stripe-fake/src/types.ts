@@ -73,7 +73,8 @@ export interface Customer {
   invoice_prefix: string;
   invoice_settings: {
     custom_fields: null;
-    default_payment_method: null;
+    /** The card subscriptions and invoices charge unless they name their own (a `pm_` id). */
+    default_payment_method: string | null;
     footer: null;
     rendering_options: null;
   };
@@ -126,7 +127,8 @@ export interface Subscription {
   currency: string;
   customer: string;
   days_until_due: number | null;
-  default_payment_method: null;
+  /** Set by Checkout (the card it collected); takes precedence over the customer's default. */
+  default_payment_method: string | null;
   description: string | null;
   discounts: never[];
   ended_at: number | null;
@@ -245,7 +247,8 @@ export interface Invoice {
   customer: string;
   customer_email: string | null;
   customer_name: string | null;
-  default_payment_method: null;
+  /** The card to charge, before the subscription's and the customer's (POST /v1/invoices). */
+  default_payment_method: string | null;
   description: string | null;
   discounts: never[];
   due_date: number | null;

@@ -1,8 +1,18 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
 import type { BackgroundServices } from '../../context.ts';
-import { type InvoiceRow, invoiceLineItems, invoices, organizations } from '../../db/schema.ts';
+import {
+  billingSubscriptions,
+  type InvoiceRow,
+  invoiceLineItems,
+  invoices,
+  organizations,
+} from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
-import type { StripeInvoicing } from '../../stripe/invoicing.ts';
+import {
+  collectionOf,
+  type InvoiceCollection,
+  type StripeInvoicing,
+} from '../../stripe/invoicing.ts';
 import { applyStripeInvoice } from './stripe-invoice-sync.ts';
 
 type PushServices = Pick<BackgroundServices, 'db' | 'now' | 'live' | 'stripe'>;
@@ -73,6 +83,7 @@ async function ensureDraft(push: Push): Promise<string> {
       organizationId: invoice.organizationId,
       customerId: push.customerId,
       currency: invoice.currency,
+      collection: await collectionFor(push),
       description: `Billing period ${invoice.periodStart.toISOString().slice(0, 10)} to ${invoice.periodEnd.toISOString().slice(0, 10)} (${invoice.id})`,
     }));
   await services.db
@@ -80,6 +91,21 @@ async function ensureDraft(push: Push): Promise<string> {
     .set({ stripeInvoiceId: draft.id })
     .where(eq(invoices.id, invoice.id));
   return draft.id;
+}
+
+/** Collected as the organization's Stripe subscription is, or charged without one. */
+async function collectionFor(push: Push): Promise<InvoiceCollection> {
+  const { services, invoice } = push;
+  const [row] = await services.db
+    .select({ stripeSubscriptionId: billingSubscriptions.stripeSubscriptionId })
+    .from(billingSubscriptions)
+    .where(eq(billingSubscriptions.organizationId, invoice.organizationId));
+  const stripeSubscriptionId = row?.stripeSubscriptionId;
+  const subscription =
+    stripeSubscriptionId && services.stripe
+      ? await services.stripe.retrieveSubscription(stripeSubscriptionId)
+      : null;
+  return collectionOf(subscription);
 }
 
 /** One Stripe item per line Stripe has not billed already, each remembered on its line. */

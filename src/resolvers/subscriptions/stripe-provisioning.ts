@@ -34,6 +34,7 @@ export async function provisionInStripe(
     customerId,
     priceId,
     now: services.now(),
+    daysUntilDue: services.config.stripe?.invoiceDaysUntilDue,
   });
   // Read afresh rather than apply the answer: when a plan change provisioned it first (see
   // changePlan), this answer is Stripe's replay of that creation, older than the change.

@@ -32,6 +32,8 @@ export interface NewInvoice {
   billingReason: BillingReason;
   collectionMethod: CollectionMethod;
   daysUntilDue: number | null;
+  /** POST /v1/invoices' default_payment_method; none for a subscription's own invoices. */
+  defaultPaymentMethod?: string | null;
   autoAdvance: boolean;
   description: string | null;
   metadata: Metadata;
@@ -67,7 +69,7 @@ export function createInvoice(state: State, input: NewInvoice): Invoice {
     customer: input.customer.id,
     customer_email: input.customer.email,
     customer_name: input.customer.name,
-    default_payment_method: null,
+    default_payment_method: input.defaultPaymentMethod ?? null,
     description: input.description,
     discounts: [],
     due_date: null,

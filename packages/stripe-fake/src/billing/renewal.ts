@@ -5,18 +5,19 @@ import type { State } from '../state.ts';
 import type { Subscription } from '../types.ts';
 import { endSubscription } from './cancel.ts';
 import { awaitingCollection, collectInvoices } from './collection.ts';
-import { createInvoice, pendingItems } from './invoices.ts';
-import { finalizeAndCharge } from './payments.ts';
+import { createInvoice, pendingItems, voidInvoice } from './invoices.ts';
+import { finalizeAndCharge, overdueSince, setStatus } from './payments.ts';
 import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
+import { INCOMPLETE_WINDOW } from './subscriptions.ts';
 
 const TRIAL_WARNING = 3 * 86_400;
 /** Statuses whose periods keep rolling over (Stripe keeps billing past_due subscriptions). */
 const CYCLING = new Set(['active', 'trialing', 'past_due']);
 
 /**
- * Moves the clock forward by `seconds`, stopping at every period end, trial warning and
- * automatic invoice collection on the way so that each happens (and is timestamped) at its own
- * moment, like a test clock.
+ * Moves the clock forward by `seconds`, stopping at every period end, trial warning, automatic
+ * invoice collection, expiry of an incomplete subscription and due date of a sent invoice on
+ * the way so that each happens (and is timestamped) at its own moment, like a test clock.
  */
 export function advanceTime(state: State, seconds: number): void {
   const target = state.now() + Math.max(0, seconds);
@@ -36,6 +37,9 @@ function nextDue(state: State, target: number): number | null {
     if (at <= target && (earliest === null || at < earliest)) earliest = at;
   };
   for (const subscription of state.subscriptions.values()) {
+    if (subscription.status === 'incomplete') consider(expiryOf(subscription));
+    const overdue = overdueAt(state, subscription);
+    if (overdue !== null) consider(overdue);
     if (!CYCLING.has(subscription.status)) continue;
     consider(currentPeriod(subscription).end);
     if (needsTrialWarning(state, subscription))
@@ -53,10 +57,45 @@ function needsTrialWarning(state: State, subscription: Subscription): boolean {
   );
 }
 
+/** An incomplete subscription whose first invoice is still unpaid then ends (incomplete_expired). */
+function expiryOf(subscription: Subscription): number {
+  return subscription.created + INCOMPLETE_WINDOW;
+}
+
+/** When an active send_invoice subscription falls past_due (see overdueSince); null: never. */
+function overdueAt(state: State, subscription: Subscription): number | null {
+  return subscription.status === 'active' ? overdueSince(state, subscription) : null;
+}
+
+/**
+ * incomplete → incomplete_expired, Stripe's terminal status: `customer.subscription.updated`,
+ * then the open first invoice is voided (`invoice.voided`); nothing more is billed.
+ */
+function expire(state: State, subscription: Subscription): void {
+  const before = structuredClone(subscription);
+  subscription.status = 'incomplete_expired';
+  subscription.ended_at = state.now();
+  state.events.emit(
+    'customer.subscription.updated',
+    subscription,
+    changedFields(before, subscription),
+  );
+  const invoice = subscription.latest_invoice
+    ? state.invoices.get(subscription.latest_invoice)
+    : undefined;
+  if (invoice?.status === 'open') voidInvoice(state, invoice);
+}
+
 function runDue(state: State): void {
   const now = state.now();
   collectInvoices(state, now);
   for (const subscription of state.subscriptions.values()) {
+    if (subscription.status === 'incomplete' && expiryOf(subscription) <= now) {
+      expire(state, subscription);
+      continue;
+    }
+    const overdue = overdueAt(state, subscription);
+    if (overdue !== null && overdue <= now) setStatus(state, subscription, 'past_due');
     if (!CYCLING.has(subscription.status)) continue;
     const trialEnd = subscription.trial_end ?? 0;
     if (

@@ -1,6 +1,7 @@
 import { shift } from '../calendar.ts';
-import { cardDeclined, invalidParameter } from '../errors.ts';
+import { invalidParameter } from '../errors.ts';
 import { newId } from '../ids.ts';
+import { prorate } from '../money.ts';
 import type { State } from '../state.ts';
 import type {
   CollectionMethod,
@@ -11,11 +12,13 @@ import type {
   Subscription,
   SubscriptionItem,
 } from '../types.ts';
+import { checkoutCard } from './customers.ts';
 import { createInvoice, pendingItems, type SubscriptionCharge } from './invoices.ts';
-import { finalize, finalizeAndCharge } from './payments.ts';
-import { chargeFor, productName } from './periods.ts';
+import { chargeRefusal, finalize, finalizeAndCharge } from './payments.ts';
+import { chargeFor, currentPeriod, productName } from './periods.ts';
+import type { ItemChange } from './update.ts';
 
-export type PaymentBehavior =
+type PaymentBehavior =
   | 'allow_incomplete'
   | 'error_if_incomplete'
   | 'default_incomplete'
@@ -35,10 +38,16 @@ export interface NewSubscription {
   prorateFirstPeriod: boolean;
 }
 
+/** Seconds an `incomplete` subscription waits for its first payment before it expires. */
+export const INCOMPLETE_WINDOW = 23 * 3600;
+
 /**
  * Creates a subscription the way Stripe does: first period (trial, stub up to the anchor, or a
- * whole interval), then its first invoice, finalized and charged. A declined card makes it
- * `incomplete` (or answers 402 with payment_behavior=error_if_incomplete).
+ * whole interval), then its first invoice, finalized and charged. With charge_automatically, a
+ * first invoice that cannot be paid (no payment method, declined card) makes it `incomplete`
+ * (allow_incomplete, the default; default_incomplete does not even try) for
+ * INCOMPLETE_WINDOW, or refuses it with payment_behavior=error_if_incomplete (402
+ * card_declined, 400 for no payment method). send_invoice subscriptions are active at once.
  */
 export function createSubscription(state: State, input: NewSubscription): Subscription {
   const now = state.now();
@@ -94,8 +103,11 @@ export function createSubscription(state: State, input: NewSubscription): Subscr
   );
   const total = charges.reduce((sum, charge) => sum + charge.amount, 0);
   const charged = input.collectionMethod === 'charge_automatically' && total > 0;
-  const declined = charged && state.declinedCustomers.has(input.customer.id);
-  if (declined && input.paymentBehavior === 'error_if_incomplete') throw cardDeclined();
+  const card = checkoutCard(state);
+  const refusal = charged
+    ? chargeRefusal(state, input.customer.id, card ? { default_payment_method: card } : null)
+    : null;
+  if (refusal && input.paymentBehavior === 'error_if_incomplete') throw refusal;
   const waitsForPayment = charged && input.paymentBehavior === 'default_incomplete';
 
   const invoiceId = newId('in_');
@@ -112,7 +124,7 @@ export function createSubscription(state: State, input: NewSubscription): Subscr
     currency: first.price.currency,
     customer: input.customer.id,
     days_until_due: input.daysUntilDue,
-    default_payment_method: null,
+    default_payment_method: card,
     description: null,
     discounts: [],
     ended_at: null,
@@ -129,7 +141,7 @@ export function createSubscription(state: State, input: NewSubscription): Subscr
     pending_update: null,
     schedule: null,
     start_date: now,
-    status: trial ? 'trialing' : declined || waitsForPayment ? 'incomplete' : 'active',
+    status: trial ? 'trialing' : refusal || waitsForPayment ? 'incomplete' : 'active',
     test_clock: null,
     trial_end: trial ? periodEnd : null,
     trial_start: trial ? now : null,
@@ -154,6 +166,66 @@ export function createSubscription(state: State, input: NewSubscription): Subscr
   if (waitsForPayment) finalize(state, invoice);
   else finalizeAndCharge(state, invoice);
   return subscription;
+}
+
+/**
+ * payment_behavior=error_if_incomplete on an update billed at once (always_invoice): when the
+ * change leaves something to pay and the customer cannot pay it (no payment method: 400;
+ * declined card: 402), Stripe refuses the whole update and changes nothing. Applies only to
+ * charge_automatically subscriptions out of trial; call it before anything is changed.
+ */
+export function refuseUnpayableChange(
+  state: State,
+  subscription: Subscription,
+  changes: ItemChange[],
+  prorationDate: number | undefined,
+): void {
+  // Trials bill nothing now; an ended subscription is refused by the update itself.
+  const unbilled = ['trialing', 'canceled', 'incomplete_expired'].includes(subscription.status);
+  if (changes.length === 0 || unbilled) return;
+  if (subscription.collection_method !== 'charge_automatically') return;
+  const period = currentPeriod(subscription);
+  const at = prorationDate ?? state.now();
+  // A proration_date out of the period is refused by the update itself (400, its own message).
+  if (at < period.start || at > period.end) return;
+  if (immediateCharge(state, subscription, changes, { at, ...period }) <= 0) return;
+  const refusal = chargeRefusal(state, subscription.customer, subscription);
+  if (refusal) throw refusal;
+}
+
+/**
+ * What an always_invoice change would bill now: its prorations (as prorateChange computes
+ * them) plus the subscription's pending invoice items.
+ */
+function immediateCharge(
+  state: State,
+  subscription: Subscription,
+  changes: ItemChange[],
+  window: { at: number; start: number; end: number },
+): number {
+  const remaining = window.end - window.at;
+  const length = window.end - window.start;
+  const rest = (price: Price, quantity: number) =>
+    remaining > 0 && length > 0 ? prorate(price.unit_amount * quantity, remaining, length) : 0;
+  let total = pendingItems(state, subscription.customer, subscription.id).reduce(
+    (sum, item) => sum + item.amount,
+    0,
+  );
+  for (const change of changes) {
+    const item = change.item;
+    if (item && change.deleted) {
+      total -= rest(item.price, item.quantity);
+    } else if (item) {
+      const price = change.price ?? item.price;
+      const quantity = change.quantity ?? item.quantity;
+      if (price.id !== item.price.id || quantity !== item.quantity) {
+        total += rest(price, quantity) - rest(item.price, item.quantity);
+      }
+    } else if (change.price) {
+      total += rest(change.price, change.quantity ?? 1);
+    }
+  }
+  return total;
 }
 
 function checkAnchor(anchor: number, now: number, naturalEnd: number): void {

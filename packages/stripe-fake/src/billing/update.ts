@@ -1,5 +1,5 @@
 import { shift } from '../calendar.ts';
-import { cardDeclined, invalidParameter, invalidRequest } from '../errors.ts';
+import { invalidParameter, invalidRequest } from '../errors.ts';
 import { changedFields } from '../events.ts';
 import { newId } from '../ids.ts';
 import { mergeMetadata } from '../params.ts';
@@ -9,7 +9,6 @@ import { createInvoice, pendingItems, type SubscriptionCharge } from './invoices
 import { finalizeAndCharge } from './payments.ts';
 import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
 import { prorateChange } from './proration.ts';
-import type { PaymentBehavior } from './subscriptions.ts';
 
 type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
 
@@ -24,8 +23,6 @@ export interface ItemChange {
 export interface SubscriptionUpdate {
   items: ItemChange[];
   prorationBehavior: ProrationBehavior;
-  /** error_if_incomplete: a declined payment of the change refuses the whole update (402). */
-  paymentBehavior?: PaymentBehavior;
   prorationDate?: number;
   cancelAtPeriodEnd?: boolean;
   metadata?: Record<string, string> | null;
@@ -53,19 +50,6 @@ export function updateSubscription(
     );
   }
   const now = state.now();
-  // Stripe charges an always_invoice change at once; with error_if_incomplete a declined card
-  // answers 402 and the subscription stays as it was.
-  const chargesNow =
-    update.items.length > 0 &&
-    update.prorationBehavior === 'always_invoice' &&
-    subscription.status !== 'trialing';
-  if (
-    chargesNow &&
-    update.paymentBehavior === 'error_if_incomplete' &&
-    state.declinedCustomers.has(subscription.customer)
-  ) {
-    throw cardDeclined();
-  }
   const before = structuredClone(subscription);
   subscription.metadata = mergeMetadata(subscription.metadata, update.metadata);
 

@@ -1,5 +1,9 @@
 import { cancelNow } from '../billing/cancel.ts';
-import { checkCompatible, createSubscription } from '../billing/subscriptions.ts';
+import {
+  checkCompatible,
+  createSubscription,
+  refuseUnpayableChange,
+} from '../billing/subscriptions.ts';
 import { type ItemChange, updateSubscription } from '../billing/update.ts';
 import { invalidParameter } from '../errors.ts';
 import { listOf, PAGINATION } from '../list.ts';
@@ -142,10 +146,15 @@ export const subscriptionRoutes: Route[] = [
       const cancelAtPeriodEnd = optBool(p, 'cancel_at_period_end');
       const metadata = optMetadata(p);
       const trialEnd = optIntOrNow(p, 'trial_end');
+      const prorationBehavior = optEnum(p, 'proration_behavior', PRORATION) ?? 'create_prorations';
+      const paymentBehavior =
+        optEnum(p, 'payment_behavior', PAYMENT_BEHAVIOR) ?? 'allow_incomplete';
+      if (paymentBehavior === 'error_if_incomplete' && prorationBehavior === 'always_invoice') {
+        refuseUnpayableChange(state, subscription, items, prorationDate);
+      }
       updateSubscription(state, subscription, {
         items,
-        prorationBehavior: optEnum(p, 'proration_behavior', PRORATION) ?? 'create_prorations',
-        paymentBehavior: optEnum(p, 'payment_behavior', PAYMENT_BEHAVIOR) ?? 'allow_incomplete',
+        prorationBehavior,
         ...(prorationDate !== undefined ? { prorationDate } : {}),
         ...(cancelAtPeriodEnd !== undefined ? { cancelAtPeriodEnd } : {}),
         ...(metadata !== undefined ? { metadata } : {}),
