@@ -103,6 +103,30 @@ describe('operations repeated within a day', () => {
   });
 });
 
+describe('cancelling at once when Stripe’s answer is lost', () => {
+  it('takes the retry’s "No such subscription" for the cancellation it is', async () => {
+    const { org, stripeId } = await provisioned('starter');
+    // Stripe cancels, the answer never arrives; stripe-node retries the DELETE, which Stripe
+    // answers 404 for a canceled subscription (keys do nothing on DELETE).
+    fake.loseNext({ method: 'DELETE', path: /^\/v1\/subscriptions\// });
+    const answer = await gql(
+      server.graphqlUrl,
+      'mutation { cancelSubscription(atPeriodEnd: false) { __typename ... on SubscriptionSuccess { subscription { status plan { key } } } ... on Error { message } } }',
+      { key: org.ownerKey },
+    );
+    expect(answer.data?.cancelSubscription).toEqual({
+      __typename: 'SubscriptionSuccess',
+      // Ended in Stripe; the organization goes on, on the free plan.
+      subscription: { status: 'ACTIVE', plan: { key: 'free' } },
+    });
+    expect(fake.state.subscriptions.get(stripeId)?.status).toBe('canceled');
+    const deletes = fake.requests.filter(
+      (r) => r.method === 'DELETE' && r.path === `/v1/subscriptions/${stripeId}`,
+    );
+    expect(deletes.map((r) => r.status)).toEqual([500, 404]);
+  });
+});
+
 describe('one organization, one Stripe subscription', () => {
   /** Stripe as the Dashboard (or a stray integration) uses it, beside the server. */
   const dashboard = () =>

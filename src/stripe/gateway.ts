@@ -172,9 +172,19 @@ export class StripeGateway {
     );
   }
 
-  cancelNow(stripeSubscriptionId: string, idempotencyKey: string): Promise<Stripe.Subscription> {
+  /**
+   * Ends the subscription now. Stripe ignores idempotency keys on DELETE: a retry after a lost
+   * answer is refused (404 "No such subscription": Stripe answers a canceled subscription as
+   * missing), which is this operation done, so it answers the subscription as Stripe has it.
+   */
+  cancelNow(stripeSubscriptionId: string): Promise<Stripe.Subscription> {
     return call(() =>
-      this.#stripe.subscriptions.cancel(stripeSubscriptionId, {}, { idempotencyKey }),
+      this.#stripe.subscriptions.cancel(stripeSubscriptionId).catch(async (error: unknown) => {
+        if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+        const current = await this.#stripe.subscriptions.retrieve(stripeSubscriptionId);
+        if (current.status !== 'canceled') throw error;
+        return current;
+      }),
     );
   }
 

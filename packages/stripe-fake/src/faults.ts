@@ -1,4 +1,5 @@
-// Failure injection: the next matching requests fail (429/500) or lose their connection.
+// Failure injection: the next matching requests fail (429/500), lose their connection, or are
+// carried out with their answer lost.
 // Failures drawn at random are in random-faults.ts.
 
 /** Which requests a rule applies to: all unless narrowed by method and/or path. */
@@ -45,6 +46,10 @@ export class Faults {
 
   drop(rule: DropRule): void {
     this.arm(rule, { kind: 'drop' });
+  }
+
+  lose(rule: DropRule): void {
+    this.arm(rule, { kind: 'lose' });
   }
 
   /** The fault for this request, if an armed rule matches (rules fire in the order armed). */

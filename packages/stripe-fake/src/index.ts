@@ -84,6 +84,11 @@ export interface StripeFake {
   failNext(rule: FailRule): void;
   /** The next `times` (default 1) matching requests lose their connection, unanswered and undone. */
   dropNext(rule: DropRule): void;
+  /**
+   * The next `times` (default 1) matching requests are carried out (their idempotency key saved
+   * with the real answer), but the client gets a 500: Stripe's answer lost on the way back.
+   */
+  loseNext(rule: DropRule): void;
   /** Every matching request fails with `probability` (seeded, deterministic); null stops it. */
   failRandomly(rule: RandomFailRule | null): void;
   /**
@@ -229,6 +234,7 @@ export async function startStripeFake(options: StripeFakeOptions = {}): Promise<
     },
     failNext: (rule) => faults.fail(rule),
     dropNext: (rule) => faults.drop(rule),
+    loseNext: (rule) => faults.lose(rule),
     failRandomly: (rule) => randomFaults.set(rule),
     delayNext: (rule) => execution.delay(rule),
     crashNext: (rule) => execution.crash(rule),

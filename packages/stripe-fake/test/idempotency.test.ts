@@ -266,11 +266,16 @@ describe('stripe fake: idempotency and failure injection', () => {
       { idempotencyKey: 'x' },
     );
     expect(canceled.status).toBe('canceled');
-    // Run again, not replayed: the subscription is already canceled.
+    // Run again, not replayed: Stripe answers a canceled subscription as one that does not exist.
     const again = await caught(
       stripe.subscriptions.cancel(subscription.id, {}, { idempotencyKey: 'x' }),
     );
-    expect(again).toMatchObject({ statusCode: 400, type: 'StripeInvalidRequestError' });
+    expect(again).toMatchObject({
+      statusCode: 404,
+      type: 'StripeInvalidRequestError',
+      code: 'resource_missing',
+      message: `No such subscription: '${subscription.id}'`,
+    });
     expect(again.headers['idempotent-replayed']).toBeUndefined();
     const logged = fake.requests.filter((request) => request.method !== 'POST');
     expect(logged.length).toBeGreaterThan(0);

@@ -100,7 +100,7 @@ export async function paymentFailed(
       'payment failed too often: canceling, falling back to the free plan',
     );
     const observedAt = services.now();
-    const canceled = await stripe.cancelNow(subscriptionId, `dunning:${subscriptionId}`);
+    const canceled = await stripe.cancelNow(subscriptionId);
     await applyStripeSubscription(services, log, canceled, observedAt);
     return;
   }

@@ -38,7 +38,7 @@ export async function cancelSubscription(
           true,
           operationKey('cancel-at-period-end', row.id),
         )
-      : await ctx.stripe.cancelNow(row.stripeSubscriptionId, operationKey('cancel-now', row.id));
+      : await ctx.stripe.cancelNow(row.stripeSubscriptionId);
     const synced = await applyStripeSubscription(ctx, ctx.log, stripeSubscription, now);
     return synced ?? current(ctx, organizationId);
   }

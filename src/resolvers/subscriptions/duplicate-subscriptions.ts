@@ -58,8 +58,7 @@ export async function settleSecondSubscription(
     .onConflictDoNothing();
   if (!stripe) return { outcome: 'duplicate' };
   try {
-    // One intended operation per duplicate: its Stripe id is the key.
-    await stripe.cancelNow(second.id, `cancel-duplicate:${second.id}`);
+    await stripe.cancelNow(second.id);
     await services.db
       .update(duplicateStripeSubscriptions)
       .set({ canceledAt: services.now(), cancelError: null })

@@ -1,4 +1,4 @@
-import { invalidRequest } from '../errors.ts';
+import { noSuch } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { State } from '../state.ts';
 import type { Subscription } from '../types.ts';
@@ -15,9 +15,9 @@ export function cancelNow(
   subscription: Subscription,
   options: { prorate: boolean; invoiceNow: boolean },
 ): void {
-  if (subscription.status === 'canceled') {
-    throw invalidRequest(`This subscription (${subscription.id}) is already canceled.`);
-  }
+  // Stripe answers a canceled subscription as if it did not exist (404 resource_missing), though
+  // GET still returns it (https://github.com/stripe/stripe-go/issues/1887, Stripe's reply).
+  if (subscription.status === 'canceled') throw noSuch('subscription', subscription.id);
   const now = state.now();
   if (options.prorate && subscription.status !== 'trialing') {
     for (const item of subscription.items.data)
