@@ -53,6 +53,19 @@ async function changePlan(key: string, planKey: string, timing: 'IMMEDIATELY' | 
   return response.data?.changePlan.__typename;
 }
 
+/** Moves Stripe to the renewal and waits until the server has taken the new period from it. */
+async function renewed(key: string, stripeId: string) {
+  await fake.advanceToPeriodEnd(stripeId);
+  await fake.webhooks.flush();
+  const start = fake.state.subscriptions.get(stripeId)?.items.data[0]?.current_period_start ?? 0;
+  await waitFor('the renewal applied', async () => {
+    const period = (
+      await gql(server.graphqlUrl, '{ subscription { currentPeriodStart } }', { key })
+    ).data?.subscription.currentPeriodStart;
+    return Date.parse(period) === start * 1000 || undefined;
+  });
+}
+
 /** The lookup key of the price Stripe bills the subscription now. */
 const stripePriceOf = (stripeId: string) =>
   fake.state.subscriptions.get(stripeId)?.items.data[0]?.price.lookup_key;
@@ -268,6 +281,50 @@ describe('a plan change while provisioning runs', () => {
     expect(await subscriptionOf(org.ownerKey)).toMatchObject({
       plan: { key: 'scale' },
       stripeSubscriptionId: stripeId,
+    });
+  });
+});
+
+describe('what an immediate change is previewed at is what Stripe bills', () => {
+  /** previewPlanChange's proration, then changePlan, then Stripe's invoice of the change. */
+  async function previewedAndBilled(key: string, stripeId: string, planKey: string) {
+    const preview = await gql(
+      server.graphqlUrl,
+      `{ previewPlanChange(planKey: "${planKey}") { proration { amount } } }`,
+      { key },
+    );
+    expect(await changePlan(key, planKey, 'IMMEDIATELY')).toBe('ChangePlanSuccess');
+    const latest = fake.state.subscriptions.get(stripeId)?.latest_invoice as string;
+    const invoice = fake.state.invoices.get(latest);
+    expect(invoice?.billing_reason).toBe('subscription_update');
+    return { previewed: preview.data?.previewPlanChange.proration.amount, billed: invoice?.total };
+  }
+
+  it('in the first, partial month and in a whole month', { timeout: 30_000 }, async () => {
+    const { org, stripeId } = await provisioned('starter');
+    await fake.advanceTime(3 * 86_400 + 777);
+    const partial = await previewedAndBilled(org.ownerKey, stripeId, 'growth');
+    expect(BigInt(partial.previewed)).toBeGreaterThan(0n);
+    expect(String(partial.billed)).toBe(partial.previewed);
+
+    await renewed(org.ownerKey, stripeId);
+    await fake.advanceTime(9 * 86_400 + 4_321);
+    const whole = await previewedAndBilled(org.ownerKey, stripeId, 'scale');
+    expect(BigInt(whole.previewed)).toBeGreaterThan(0n);
+    expect(String(whole.billed)).toBe(whole.previewed);
+  });
+
+  it('after a downgrade scheduled for the end of the period', { timeout: 30_000 }, async () => {
+    const { org, stripeId } = await provisioned('growth');
+    await renewed(org.ownerKey, stripeId); // a whole month from here
+    expect(await changePlan(org.ownerKey, 'starter', 'PERIOD_END')).toBe('ChangePlanSuccess');
+    await fake.advanceTime(10 * 86_400);
+    const { previewed, billed } = await previewedAndBilled(org.ownerKey, stripeId, 'scale');
+    expect(String(billed)).toBe(previewed);
+    await fake.webhooks.flush();
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      plan: { key: 'scale' },
+      pendingPlan: null,
     });
   });
 });

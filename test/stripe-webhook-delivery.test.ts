@@ -282,6 +282,39 @@ describe('events delivered before the API answer', () => {
       pendingPlan: null,
     });
   });
+
+  /*
+   * Found with this test: when changePlan(PERIOD_END) changed Stripe's price at once and recorded
+   * the pending plan only after Stripe answered, the `customer.subscription.updated` of that
+   * change, processed in between, found Stripe on the new price and no pending plan here, took it
+   * for a change made in Stripe and downgraded at once; the mutation then added the pending plan
+   * on top (plan starter, pendingPlan starter, a month early). The fix is the subscription
+   * schedule of src/resolvers/subscriptions/stripe-plan-change.ts: the price stays until the
+   * renewal.
+   */
+  it('a downgrade at period end waits for the renewal even when its event is processed first', {
+    timeout: 90_000,
+  }, async () => {
+    const { org, stripeId } = await provisioned('growth');
+    const before = fake.events.length;
+    fake.webhooks.beforeResponse(true, 2_500);
+    await changePlan(org, 'starter', 'PERIOD_END');
+    await settled(before);
+    // The price is Stripe's already; the plan (and its limits) change only at the renewal.
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      status: 'ACTIVE',
+      plan: { key: 'growth' },
+      pendingPlan: { key: 'starter' },
+    });
+    fake.webhooks.beforeResponse(false);
+    await fake.advanceToPeriodEnd(stripeId);
+    await until(org, 'the downgrade at renewal', (s) => s.plan.key === 'starter');
+    expect(await subscriptionOf(org.ownerKey)).toMatchObject({
+      status: 'ACTIVE',
+      plan: { key: 'starter' },
+      pendingPlan: null,
+    });
+  });
 });
 
 describe('deliveries that failed, retried later', () => {

@@ -17,6 +17,14 @@ export interface PlanVersion {
 }
 
 /**
+ * Subscriptions are billed in Stripe's classic mode, said explicitly: since API 2025-09-30 new
+ * subscriptions default to flexible mode, which credits a change from what was debited (a first
+ * partial month's prorated base) rather than from the price. Classic is the rule
+ * billing/proration follows, so a change is billed as previewed, in partial and whole months.
+ */
+const CLASSIC_BILLING = { type: 'classic' } as const;
+
+/**
  * The only code that calls Stripe. Every write carries an idempotency key derived from our own
  * ids, so a retry (stripe-node's own, a job's, a person's) never makes a second object. Stripe's
  * failures come out as BillingProviderError.
@@ -107,6 +115,7 @@ export class StripeGateway {
           items: [{ price: input.priceId }],
           billing_cycle_anchor: unix(startOfNextUtcMonth(input.now)),
           proration_behavior: 'create_prorations',
+          billing_mode: CLASSIC_BILLING,
           ...(canBeCharged
             ? {}
             : {
@@ -128,14 +137,14 @@ export class StripeGateway {
   }
 
   /**
-   * Moves the subscription item to another price. Immediate changes are prorated as of
-   * `prorationDate` and invoiced at once; at a renewal nothing is prorated.
+   * Moves the subscription item to another price at once, prorated as of `prorationDate` and
+   * invoiced at once. A declined payment of the proration refuses the change (402) instead of
+   * half-making it.
    */
   changePrice(input: {
     stripeSubscriptionId: string;
     itemId: string;
     priceId: string;
-    prorate: boolean;
     prorationDate: Date;
     idempotencyKey: string;
   }): Promise<Stripe.Subscription> {
@@ -144,14 +153,9 @@ export class StripeGateway {
         input.stripeSubscriptionId,
         {
           items: [{ id: input.itemId, price: input.priceId }],
-          proration_behavior: input.prorate ? 'always_invoice' : 'none',
-          // A declined payment of the proration refuses the change (402) instead of half-making it.
-          ...(input.prorate
-            ? {
-                proration_date: unix(input.prorationDate),
-                payment_behavior: 'error_if_incomplete' as const,
-              }
-            : {}),
+          proration_behavior: 'always_invoice',
+          proration_date: unix(input.prorationDate),
+          payment_behavior: 'error_if_incomplete',
         },
         { idempotencyKey: input.idempotencyKey },
       ),
@@ -188,6 +192,63 @@ export class StripeGateway {
     );
   }
 
+  /**
+   * A change of price at the end of the current period, made by Stripe itself at the renewal
+   * (a subscription schedule): the current price to the period's end, then the next one for an
+   * interval, after which the schedule releases the subscription to go on by itself. Until then
+   * Stripe's price stays the one paid for, so an upgrade in between is prorated from it; at the
+   * renewal nothing is prorated and the invoice bills the next price.
+   */
+  scheduleNextPrice(input: {
+    stripeSubscriptionId: string;
+    /** The schedule already managing the subscription, if any (a change scheduled before). */
+    scheduleId: string | null;
+    currentPriceId: string;
+    nextPriceId: string;
+    interval: 'MONTH' | 'YEAR';
+    idempotencyKey: string;
+  }): Promise<Stripe.SubscriptionSchedule> {
+    return call(async () => {
+      const schedule = input.scheduleId
+        ? await this.#stripe.subscriptionSchedules.retrieve(input.scheduleId)
+        : await this.#stripe.subscriptionSchedules.create(
+            { from_subscription: input.stripeSubscriptionId },
+            { idempotencyKey: `${input.idempotencyKey}:schedule` },
+          );
+      const current = schedule.current_phase ?? schedule.phases[0];
+      if (!current) throw new Error(`subscription schedule ${schedule.id} has no current phase`);
+      return this.#stripe.subscriptionSchedules.update(
+        schedule.id,
+        {
+          end_behavior: 'release',
+          proration_behavior: 'none',
+          phases: [
+            {
+              items: [{ price: input.currentPriceId, quantity: 1 }],
+              start_date: current.start_date,
+              end_date: current.end_date,
+            },
+            {
+              items: [{ price: input.nextPriceId, quantity: 1 }],
+              duration: { interval: input.interval === 'YEAR' ? 'year' : 'month' },
+            },
+          ],
+        },
+        { idempotencyKey: `${input.idempotencyKey}:phases` },
+      );
+    });
+  }
+
+  /** Ends a schedule's hold on its subscription, which keeps its current price and period. */
+  releaseSchedule(
+    scheduleId: string,
+    idempotencyKey: string,
+  ): Promise<Stripe.SubscriptionSchedule> {
+    return call(() =>
+      this.#stripe.subscriptionSchedules.release(scheduleId, {}, { idempotencyKey }),
+    );
+  }
+
   /** A Checkout session whose subscription is anchored to the 1st 00:00 UTC, like provisioning's. */
   createCheckoutSession(input: {
     organizationId: string;
@@ -210,6 +271,7 @@ export class StripeGateway {
           subscription_data: {
             ...(input.trialDays > 0 ? { trial_period_days: input.trialDays } : {}),
             billing_cycle_anchor: unix(timing.anchor),
+            billing_mode: CLASSIC_BILLING,
             metadata: { organization_id: input.organizationId },
           },
           expires_at: unix(timing.expiresAt),

@@ -70,6 +70,7 @@ export interface StripeFakeState {
   invoices: State['invoices'];
   invoiceItems: State['invoiceItems'];
   checkoutSessions: State['checkoutSessions'];
+  subscriptionSchedules: State['subscriptionSchedules'];
 }
 
 export interface StripeFake {

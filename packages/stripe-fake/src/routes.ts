@@ -5,6 +5,7 @@ import { invoiceRoutes } from './resources/invoices.ts';
 import { portalRoutes } from './resources/portal.ts';
 import { priceRoutes } from './resources/prices.ts';
 import { productRoutes } from './resources/products.ts';
+import { subscriptionScheduleRoutes } from './resources/subscription-schedules.ts';
 import { subscriptionRoutes } from './resources/subscriptions.ts';
 import type { Route } from './router.ts';
 
@@ -14,6 +15,7 @@ export const routes: Route[] = [
   ...priceRoutes,
   ...customerRoutes,
   ...subscriptionRoutes,
+  ...subscriptionScheduleRoutes,
   ...invoiceItemRoutes,
   ...invoiceRoutes,
   ...checkoutRoutes,

@@ -1,6 +1,7 @@
 import { Clock } from './clock.ts';
 import { EventLog } from './events.ts';
 import type {
+  BillingMode,
   CheckoutSession,
   Customer,
   Invoice,
@@ -9,6 +10,7 @@ import type {
   Price,
   Product,
   Subscription,
+  SubscriptionSchedule,
 } from './types.ts';
 
 /** What a checkout session was asked to create, which Stripe does not echo on the session. */
@@ -17,6 +19,14 @@ export interface CheckoutIntent {
   trialPeriodDays?: number;
   billingCycleAnchor?: number;
   subscriptionMetadata: Record<string, string>;
+  /** subscription_data[billing_mode]; flexible when not given. */
+  billingMode?: BillingModeInput;
+}
+
+/** billing_mode as asked for on creation (subscriptions, checkout, schedules). */
+export interface BillingModeInput {
+  type: BillingMode['type'];
+  prorationDiscounts?: 'included' | 'itemized';
 }
 
 /** The in-memory "Stripe account" of one fake instance. */
@@ -29,6 +39,8 @@ export class State {
   readonly invoiceItems = new Map<string, InvoiceItem>();
   readonly checkoutSessions = new Map<string, CheckoutSession>();
   readonly portalSessions = new Map<string, PortalSession>();
+
+  readonly subscriptionSchedules = new Map<string, SubscriptionSchedule>();
 
   readonly checkoutIntents = new Map<string, CheckoutIntent>();
   /** Subscriptions already sent `customer.subscription.trial_will_end` for their current trial. */

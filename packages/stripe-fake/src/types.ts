@@ -114,10 +114,21 @@ export type SubscriptionStatus =
 
 export type CollectionMethod = 'charge_automatically' | 'send_invoice';
 
+/**
+ * How prorations and invoices are calculated (https://docs.stripe.com/billing/subscriptions/billing-mode):
+ * `classic` credits unused time at the item's current price, `flexible` from what was debited.
+ */
+export interface BillingMode {
+  flexible: { proration_discounts: 'included' | 'itemized' } | null;
+  type: 'classic' | 'flexible';
+  updated_at: number;
+}
+
 export interface Subscription {
   id: string;
   object: 'subscription';
   billing_cycle_anchor: number;
+  billing_mode: BillingMode;
   cancel_at: number | null;
   cancel_at_period_end: boolean;
   canceled_at: number | null;
@@ -138,7 +149,8 @@ export interface Subscription {
   metadata: Metadata;
   pause_collection: null;
   pending_update: null;
-  schedule: null;
+  /** The subscription schedule managing it (`sub_sched_`), null when none does. */
+  schedule: string | null;
   start_date: number;
   status: SubscriptionStatus;
   test_clock: null;
@@ -149,6 +161,81 @@ export interface Subscription {
 export interface Period {
   start: number;
   end: number;
+}
+
+export type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
+
+export interface SchedulePhaseItem {
+  billing_thresholds: null;
+  discounts: never[];
+  metadata: Metadata;
+  /** Stripe still names the price as `plan` too. */
+  plan: string;
+  price: string;
+  quantity: number;
+  tax_rates: never[];
+}
+
+export interface SchedulePhase {
+  add_invoice_items: never[];
+  application_fee_percent: null;
+  billing_cycle_anchor: null;
+  billing_thresholds: null;
+  collection_method: null;
+  currency: string;
+  default_payment_method: null;
+  default_tax_rates: never[];
+  description: null;
+  discounts: never[];
+  end_date: number;
+  invoice_settings: null;
+  items: SchedulePhaseItem[];
+  metadata: Metadata;
+  on_behalf_of: null;
+  proration_behavior: ProrationBehavior;
+  start_date: number;
+  transfer_data: null;
+  trial_end: null;
+}
+
+type ScheduleStatus = 'not_started' | 'active' | 'completed' | 'released' | 'canceled';
+
+export interface SubscriptionSchedule {
+  id: string;
+  object: 'subscription_schedule';
+  application: null;
+  billing_mode: BillingMode;
+  canceled_at: number | null;
+  completed_at: number | null;
+  created: number;
+  current_phase: { start_date: number; end_date: number } | null;
+  customer: string;
+  customer_account: null;
+  default_settings: {
+    application_fee_percent: null;
+    billing_cycle_anchor: 'automatic';
+    billing_thresholds: null;
+    collection_method: CollectionMethod;
+    default_payment_method: null;
+    description: null;
+    invoice_settings: {
+      account_tax_ids: null;
+      days_until_due: number | null;
+      issuer: { type: 'self' };
+    };
+    on_behalf_of: null;
+    transfer_data: null;
+  };
+  end_behavior: 'release' | 'cancel';
+  livemode: false;
+  metadata: Metadata;
+  pause_schedules: never[];
+  phases: SchedulePhase[];
+  released_at: number | null;
+  released_subscription: string | null;
+  status: ScheduleStatus;
+  subscription: string | null;
+  test_clock: null;
 }
 
 interface PricingDetails {
@@ -355,6 +442,16 @@ export type Conformance = [
   Assert<OnlyRealFields<NonNullable<Price['recurring']>, Stripe.Price.Recurring>>,
   Assert<OnlyRealFields<Customer, Stripe.Customer>>,
   Assert<OnlyRealFields<Subscription, Stripe.Subscription>>,
+  Assert<OnlyRealFields<BillingMode, Stripe.Subscription.BillingMode>>,
+  Assert<OnlyRealFields<SubscriptionSchedule, Stripe.SubscriptionSchedule>>,
+  Assert<OnlyRealFields<SchedulePhase, Stripe.SubscriptionSchedule.Phase>>,
+  Assert<OnlyRealFields<SchedulePhaseItem, Stripe.SubscriptionSchedule.Phase.Item>>,
+  Assert<
+    OnlyRealFields<
+      SubscriptionSchedule['default_settings'],
+      Stripe.SubscriptionSchedule.DefaultSettings
+    >
+  >,
   Assert<OnlyRealFields<SubscriptionItem, Stripe.SubscriptionItem>>,
   Assert<OnlyRealFields<InvoiceItem, Stripe.InvoiceItem>>,
   Assert<OnlyRealFields<InvoiceLine, Stripe.InvoiceLineItem>>,

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../context.ts';
 import { type BillingSubscriptionRow, billingSubscriptions } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { operationKey } from '../../stripe/operation-keys.ts';
+import { dropScheduledChange, stripeRunning } from './stripe-plan-change.ts';
 import { applyStripeSubscription } from './stripe-subscription-sync.ts';
 import { fallBackToFree, subscriptionChanged } from './subscription-state.ts';
 
@@ -31,7 +32,9 @@ export async function cancelSubscription(
   const row = await current(ctx, organizationId);
   if (row.status === 'CANCELED') return row;
   const now = ctx.now();
-  if (ctx.stripe && row.stripeSubscriptionId) {
+  if (ctx.stripe && stripeRunning(row)) {
+    // A change scheduled for the period's end goes: the subscription ends then instead.
+    await dropScheduledChange(ctx.stripe, row);
     const stripeSubscription = atPeriodEnd
       ? await ctx.stripe.setCancelAtPeriodEnd(
           row.stripeSubscriptionId,

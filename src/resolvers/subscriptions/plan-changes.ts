@@ -17,14 +17,13 @@ import {
   prorationItems,
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import { operationKey } from '../../stripe/operation-keys.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { latestPlanVersion } from '../catalog/plan-store.ts';
-import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
+import { changePlanInStripe, stripeRunning } from './stripe-plan-change.ts';
 import { awaitsProvisioning, provisionInStripe } from './stripe-provisioning.ts';
 import { subscriptionChanged } from './subscription-state.ts';
 
@@ -183,7 +182,7 @@ function prorationLines(
  * Changes the plan. IMMEDIATELY (upgrades): the new plan and its limits apply now and the rest of
  * the period is prorated (with Stripe: the subscription item changes and Stripe invoices the
  * proration at once). PERIOD_END (downgrades): the plan waits as pendingPlan until the renewal
- * (with Stripe: the price changes now without proration, so Stripe bills it from the renewal).
+ * (with Stripe: a subscription schedule makes the change at the renewal).
  * A Stripe failure changes nothing here.
  */
 export async function changePlan(
@@ -229,17 +228,9 @@ async function changeInStripe(
   change: ChangeContext,
   immediate: boolean,
 ): Promise<Date | null> {
-  const { subscription, to, now } = change;
-  const stripe = subscription.stripeSubscriptionId && subscription.stripeItemId ? ctx.stripe : null;
-  if (!stripe) return null;
-  await stripe.changePrice({
-    stripeSubscriptionId: subscription.stripeSubscriptionId as string,
-    itemId: subscription.stripeItemId as string,
-    priceId: await stripePriceOf(ctx, stripe, to),
-    prorate: immediate,
-    prorationDate: now,
-    idempotencyKey: operationKey(immediate ? 'plan-change' : 'plan-pending', subscription.id),
-  });
+  const { subscription, from, to, now } = change;
+  if (!ctx.stripe || !stripeRunning(subscription)) return null;
+  await changePlanInStripe(ctx, ctx.stripe, { subscription, from, to, at: now, immediate });
   return ctx.now();
 }
 

@@ -145,11 +145,15 @@ async function writeState(
   const { item, plan } = live;
   const periodStart = new Date(item.current_period_start * 1000);
   const renewed = !row || periodStart > row.currentPeriodStart;
-  // A downgrade at period end is on Stripe's price already; locally it waits for the renewal.
-  const waiting = row?.pendingPlanId && plan.id === row.pendingPlanId && !renewed;
+  // A change at the period's end waits in Stripe's schedule until the renewal, and here as the
+  // pending plan; released from its schedule (in the Dashboard, say), it will not happen. A
+  // change made before schedules were used is on Stripe's price already, and waits here alone.
+  const scheduled = subscription.schedule !== null && plan.id !== row?.pendingPlanId;
+  const onPendingPrice = plan.id === row?.pendingPlanId;
+  const waiting = Boolean(row?.pendingPlanId) && !renewed && (scheduled || onPendingPrice);
   const values = {
-    planId: waiting && row ? row.planId : plan.id,
-    pendingPlanId: renewed || !waiting ? null : (row?.pendingPlanId ?? null),
+    planId: waiting && onPendingPrice && row ? row.planId : plan.id,
+    pendingPlanId: waiting ? (row?.pendingPlanId ?? null) : null,
     status: live.status,
     currentPeriodStart: periodStart,
     currentPeriodEnd: new Date(item.current_period_end * 1000),

@@ -43,6 +43,7 @@ export function completeCheckout(state: State, session: CheckoutSession): Subscr
     daysUntilDue: null,
     paymentBehavior: 'allow_incomplete',
     prorateFirstPeriod: true,
+    ...(intent.billingMode ? { billingMode: intent.billingMode } : {}),
   });
   const invoice = subscription.latest_invoice
     ? state.invoices.get(subscription.latest_invoice)

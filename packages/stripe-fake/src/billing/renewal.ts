@@ -8,6 +8,7 @@ import { awaitingCollection, collectInvoices } from './collection.ts';
 import { createInvoice, pendingItems, voidInvoice } from './invoices.ts';
 import { finalizeAndCharge, overdueSince, setStatus } from './payments.ts';
 import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
+import { advanceSchedules, scheduleBoundaries } from './schedules.ts';
 import { INCOMPLETE_WINDOW } from './subscriptions.ts';
 
 const TRIAL_WARNING = 3 * 86_400;
@@ -46,6 +47,7 @@ function nextDue(state: State, target: number): number | null {
       consider((subscription.trial_end ?? 0) - TRIAL_WARNING);
   }
   for (const invoice of awaitingCollection(state)) consider(invoice.next_payment_attempt ?? now);
+  for (const boundary of scheduleBoundaries(state)) consider(boundary);
   return earliest;
 }
 
@@ -89,6 +91,8 @@ function expire(state: State, subscription: Subscription): void {
 function runDue(state: State): void {
   const now = state.now();
   collectInvoices(state, now);
+  // Schedule phases that end now put their items on first, so the renewal bills them.
+  const beforePhases = advanceSchedules(state);
   for (const subscription of state.subscriptions.values()) {
     if (subscription.status === 'incomplete' && expiryOf(subscription) <= now) {
       expire(state, subscription);
@@ -110,17 +114,22 @@ function runDue(state: State): void {
     if (subscription.cancel_at_period_end || (subscription.cancel_at ?? Infinity) <= now) {
       endSubscription(state, subscription, currentPeriod(subscription).end);
     } else {
-      renew(state, subscription);
+      renew(state, subscription, beforePhases.get(subscription.id));
     }
   }
 }
 
 /**
  * Rolls a subscription into its next period [E, next boundary) and bills it, with the customer's
- * pending invoice items. A trial ending is the same step into the first paid period.
+ * pending invoice items. A trial ending is the same step into the first paid period. `before` is
+ * the subscription before a schedule phase began at this boundary, so that one
+ * customer.subscription.updated reports both changes.
  */
-function renew(state: State, subscription: Subscription): void {
-  const before = structuredClone(subscription);
+function renew(
+  state: State,
+  subscription: Subscription,
+  before: Subscription = structuredClone(subscription),
+): void {
   const previous = currentPeriod(subscription);
   const period = {
     start: previous.end,

@@ -2,8 +2,9 @@ import { shift } from '../calendar.ts';
 import { invalidParameter } from '../errors.ts';
 import { newId } from '../ids.ts';
 import { prorate } from '../money.ts';
-import type { State } from '../state.ts';
+import type { BillingModeInput, State } from '../state.ts';
 import type {
+  BillingMode,
   CollectionMethod,
   Customer,
   Metadata,
@@ -36,6 +37,18 @@ export interface NewSubscription {
   paymentBehavior: PaymentBehavior;
   /** 'none' leaves the stub period before a billing_cycle_anchor uncharged. */
   prorateFirstPeriod: boolean;
+  /** billing_mode[type] (and flexible options); flexible when not given. */
+  billingMode?: BillingModeInput;
+}
+
+/**
+ * The billing_mode of a new subscription: `flexible` unless asked otherwise, the default since
+ * API version 2025-09-30.clover (https://docs.stripe.com/billing/subscriptions/billing-mode).
+ */
+function newBillingMode(input: BillingModeInput | undefined, now: number): BillingMode {
+  const type = input?.type ?? 'flexible';
+  const flexible = { proration_discounts: input?.prorationDiscounts ?? 'included' } as const;
+  return { flexible: type === 'flexible' ? flexible : null, type, updated_at: now };
 }
 
 /** Seconds an `incomplete` subscription waits for its first payment before it expires. */
@@ -115,6 +128,7 @@ export function createSubscription(state: State, input: NewSubscription): Subscr
     id,
     object: 'subscription',
     billing_cycle_anchor: anchor,
+    billing_mode: newBillingMode(input.billingMode, now),
     cancel_at: null,
     cancel_at_period_end: false,
     canceled_at: null,

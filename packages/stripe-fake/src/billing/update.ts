@@ -4,13 +4,11 @@ import { changedFields } from '../events.ts';
 import { newId } from '../ids.ts';
 import { mergeMetadata } from '../params.ts';
 import type { State } from '../state.ts';
-import type { Price, Subscription, SubscriptionItem } from '../types.ts';
+import type { Price, ProrationBehavior, Subscription, SubscriptionItem } from '../types.ts';
 import { createInvoice, pendingItems, type SubscriptionCharge } from './invoices.ts';
 import { finalizeAndCharge } from './payments.ts';
 import { chargeFor, currentPeriod, intervalOf, setPeriod } from './periods.ts';
 import { prorateChange } from './proration.ts';
-
-type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
 
 export interface ItemChange {
   /** Existing item to change or delete; absent adds an item. */
@@ -49,6 +47,13 @@ export function updateSubscription(
       'A canceled subscription can only update its cancellation_details and metadata.',
     );
   }
+  // Stripe leaves cancellation of a scheduled subscription to its schedule (end_behavior=cancel,
+  // or release it first); item changes are allowed and rewrite the schedule's current phase.
+  if (subscription.schedule !== null && update.cancelAtPeriodEnd !== undefined) {
+    throw invalidRequest(
+      `The subscription is managed by the subscription schedule \`${subscription.schedule}\`, and updating any cancelation behavior directly is not allowed. Please update the schedule instead.`,
+    );
+  }
   const now = state.now();
   const before = structuredClone(subscription);
   subscription.metadata = mergeMetadata(subscription.metadata, update.metadata);
@@ -62,13 +67,7 @@ export function updateSubscription(
     );
   }
   const prorating = update.prorationBehavior !== 'none' && subscription.status !== 'trialing';
-  let prorated = false;
-  for (const change of update.items) {
-    prorated = applyItemChange(state, subscription, change, prorating ? at : null) || prorated;
-  }
-  if (subscription.items.data.length === 0) {
-    throw invalidParameter('items', 'A subscription must keep at least one item.');
-  }
+  const prorated = changeItems(state, subscription, update.items, prorating ? at : null);
 
   const charges: SubscriptionCharge[] = [];
   if (update.trialEnd !== undefined)
@@ -102,6 +101,26 @@ export function updateSubscription(
     period: { start: now, end: now },
   });
   finalizeAndCharge(state, invoice);
+}
+
+/**
+ * Applies items[] entries, prorated at `prorateAt` (null: no prorations); returns whether
+ * proration items were created. Emits nothing: callers report the change.
+ */
+export function changeItems(
+  state: State,
+  subscription: Subscription,
+  changes: ItemChange[],
+  prorateAt: number | null,
+): boolean {
+  let prorated = false;
+  for (const change of changes) {
+    prorated = applyItemChange(state, subscription, change, prorateAt) || prorated;
+  }
+  if (subscription.items.data.length === 0) {
+    throw invalidParameter('items', 'A subscription must keep at least one item.');
+  }
+  return prorated;
 }
 
 /** Applies one items[] entry; returns whether proration items were created. */

@@ -15,6 +15,7 @@ import {
 import { pathId, type Route } from '../router.ts';
 import type { CheckoutIntent } from '../state.ts';
 import type { CheckoutSession } from '../types.ts';
+import { BILLING_MODE, billingModeParam } from './subscription-schedules.ts';
 
 const MODES = ['subscription', 'payment', 'setup'] as const;
 const DAY = 86_400;
@@ -47,6 +48,7 @@ export const checkoutRoutes: Route[] = [
             trial_period_days: 'integer',
             billing_cycle_anchor: 'integer',
             metadata: 'metadata',
+            billing_mode: BILLING_MODE,
           },
         },
         success_url: 'string',
@@ -91,11 +93,13 @@ export const checkoutRoutes: Route[] = [
       const data = optObject(p, 'subscription_data') ?? {};
       const trialDays = optInt(data, 'trial_period_days');
       const anchor = optInt(data, 'billing_cycle_anchor');
+      const billingMode = billingModeParam(data, 'billing_mode', 'subscription_data[billing_mode]');
       const intent: CheckoutIntent = {
         lineItems: lines.map((line) => ({ price: line.price.id, quantity: line.quantity })),
         ...(trialDays !== undefined ? { trialPeriodDays: trialDays } : {}),
         ...(anchor !== undefined ? { billingCycleAnchor: anchor } : {}),
         subscriptionMetadata: optMetadata(data) ?? {},
+        ...(billingMode ? { billingMode } : {}),
       };
       const now = state.now();
       const expiresAt = checkExpiry(optInt(p, 'expires_at'), now);

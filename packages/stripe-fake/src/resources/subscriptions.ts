@@ -1,4 +1,5 @@
 import { cancelNow } from '../billing/cancel.ts';
+import { followSubscriptionItems } from '../billing/schedules.ts';
 import {
   checkCompatible,
   createSubscription,
@@ -23,6 +24,7 @@ import {
 import { pathId, type Route } from '../router.ts';
 import type { State } from '../state.ts';
 import type { Price, Subscription } from '../types.ts';
+import { BILLING_MODE, billingModeParam } from './subscription-schedules.ts';
 
 const PRORATION = ['create_prorations', 'none', 'always_invoice'] as const;
 const COLLECTION = ['charge_automatically', 'send_invoice'] as const;
@@ -60,7 +62,9 @@ export const subscriptionRoutes: Route[] = [
         collection_method: 'string',
         days_until_due: 'integer',
         payment_behavior: 'string',
+        billing_mode: BILLING_MODE,
       });
+      const billingMode = billingModeParam(p, 'billing_mode');
       const customer = customerById(state, reqString(p, 'customer'), 'customer');
       const items = (optList(p, 'items') ?? []).map((item, index) => ({
         price: priceById(
@@ -97,6 +101,7 @@ export const subscriptionRoutes: Route[] = [
         daysUntilDue,
         paymentBehavior: optEnum(p, 'payment_behavior', PAYMENT_BEHAVIOR) ?? 'allow_incomplete',
         prorateFirstPeriod: optEnum(p, 'proration_behavior', PRORATION) !== 'none',
+        ...(billingMode ? { billingMode } : {}),
       });
     },
   },
@@ -160,6 +165,8 @@ export const subscriptionRoutes: Route[] = [
         ...(metadata !== undefined ? { metadata } : {}),
         ...(trialEnd !== undefined ? { trialEnd } : {}),
       });
+      // A schedule managing the subscription takes the new items into its current phase.
+      if (items.length > 0) followSubscriptionItems(state, subscription);
       return subscription;
     },
   },
