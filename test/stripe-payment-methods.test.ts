@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseBillingMonth } from '../src/billing/period.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
+import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -19,6 +20,8 @@ import { waitFor } from './support/wait.ts';
  */
 let fake: StripeFake;
 let server: TestServer;
+// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
+let storage: ScratchDatabase;
 
 const DAY = 86_400;
 const HOUR = 3600;
@@ -26,13 +29,15 @@ const HOUR = 3600;
 beforeAll(async () => {
   fake = await startStripeFake({ customersHavePaymentMethods: false });
   // The server's clock follows the fake's test clock, so that periods agree when it moves.
-  server = await startTestServer(stripeEnv(fake), undefined, {
+  storage = await createIsolatedStorage();
+  server = await startTestServer(stripeEnv(fake), storage, {
     now: () => new Date(fake.now() * 1000),
   });
   fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
 });
 afterAll(async () => {
   await server?.stop();
+  await storage?.drop();
   await fake?.stop();
 });
 afterEach(() => fake.setNewCustomerPaymentMethod(null));

@@ -1,6 +1,7 @@
 import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -13,16 +14,20 @@ import { waitFor } from './support/wait.ts';
  */
 let fake: StripeFake;
 let server: TestServer;
+// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
+let storage: ScratchDatabase;
 
 beforeAll(async () => {
   fake = await startStripeFake();
-  server = await startTestServer(stripeEnv(fake), undefined, {
+  storage = await createIsolatedStorage();
+  server = await startTestServer(stripeEnv(fake), storage, {
     now: () => new Date(fake.now() * 1000),
   });
   fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
 });
 afterAll(async () => {
   await server?.stop();
+  await storage?.drop();
   await fake?.stop();
 });
 

@@ -1,5 +1,6 @@
 import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -8,15 +9,19 @@ import { stripeEnv } from './support/stripe.ts';
 /** The customer portal against the Stripe fake, whose portal starts unconfigured like Stripe's. */
 let fake: StripeFake;
 let server: TestServer;
+// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
+let storage: ScratchDatabase;
 
 beforeAll(async () => {
   fake = await startStripeFake();
-  server = await startTestServer(stripeEnv(fake), undefined, {
+  storage = await createIsolatedStorage();
+  server = await startTestServer(stripeEnv(fake), storage, {
     now: () => new Date(fake.now() * 1000),
   });
 });
 afterAll(async () => {
   await server?.stop();
+  await storage?.drop();
   await fake?.stop();
 });
 

@@ -2,7 +2,11 @@ import { type StripeFake, signatureHeader, startStripeFake } from '@graphql-bill
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/raw.ts';
-import { createPostgresDatabase } from './support/database.ts';
+import {
+  createIsolatedStorage,
+  createPostgresDatabase,
+  type ScratchDatabase,
+} from './support/database.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';
 import { spawnServer } from './support/process.ts';
@@ -13,17 +17,21 @@ import { waitFor } from './support/wait.ts';
 /** The billing server against the local Stripe fake, over real HTTP both ways. */
 let fake: StripeFake;
 let server: TestServer;
+// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
+let storage: ScratchDatabase;
 
 beforeAll(async () => {
   fake = await startStripeFake();
   // The server's clock follows the fake's test clock, so that periods agree when it moves.
-  server = await startTestServer(stripeEnv(fake), undefined, {
+  storage = await createIsolatedStorage();
+  server = await startTestServer(stripeEnv(fake), storage, {
     now: () => new Date(fake.now() * 1000),
   });
   fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
 });
 afterAll(async () => {
   await server?.stop();
+  await storage?.drop();
   await fake?.stop();
 });
 
