@@ -8,6 +8,7 @@ import { type Period, parseBillingMonth } from '../src/billing/period.ts';
 import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { prepareDatabase } from '../src/db/migrate.ts';
+import { seedCatalog } from '../src/resolvers/catalog/catalog-file.ts';
 import { type InvoiceRunReport, runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
 import { createServices } from '../src/services.ts';
 import { endpointOf } from '../src/stripe/rate-limits.ts';
@@ -285,7 +286,10 @@ async function openServices(databaseUrl: string, env: Record<string, string>) {
     ...env,
   });
   const handle = await openDatabase(config.database);
-  await prepareDatabase(handle, { bootstrapAdminKey: undefined });
+  await prepareDatabase(handle, {
+    bootstrapAdminKey: undefined,
+    seedCatalog: (db) => seedCatalog(db, config.catalog.file),
+  });
   const shared = await createServices(handle, config, { log, now: () => AS_OF });
   return {
     services: shared.services,

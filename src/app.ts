@@ -14,6 +14,7 @@ import { createHttpServer } from './http/server.ts';
 import { stripeWebhookRoute } from './http/stripe-webhook-route.ts';
 import { usageIngestRoute } from './http/usage-route.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { seedCatalog } from './resolvers/catalog/catalog-file.ts';
 import { syncCatalog } from './resolvers/catalog/stripe-prices.ts';
 import { createServices } from './services.ts';
 
@@ -64,6 +65,7 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Ap
       database = await openDatabase(config.database);
       const seeded = await prepareDatabase(database, {
         bootstrapAdminKey: config.auth.bootstrapAdminKey,
+        seedCatalog: (db) => seedCatalog(db, config.catalog.file),
       });
       log.info({ driver: database.driver, catalogSeeded: seeded.catalogSeeded }, 'database ready');
       shared = await createServices(database, config, {

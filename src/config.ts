@@ -179,6 +179,8 @@ const authEnv = z.object({
     .optional(),
   /** How long an authenticated key is remembered; a revoked key stops working within this. */
   AUTH_KEY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /** The catalog file a fresh database starts with; unset: catalog/default.json. */
+  CATALOG_FILE: z.string().min(1).optional(),
 });
 
 const envSchema = z.object({
@@ -265,6 +267,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
       : null,
     dunning: { maxFailedPayments: env.DUNNING_MAX_FAILED_PAYMENTS },
     auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY, keyCacheTtlMs: env.AUTH_KEY_CACHE_MS },
+    catalog: { file: env.CATALOG_FILE ? resolve(env.CATALOG_FILE) : undefined },
   };
 }
 

@@ -69,7 +69,7 @@ const expected: Record<
     amount: '79900',
     formatted: '$799.00',
     trial: 14,
-    features: ['custom_domains', 'sso', 'priority_support'],
+    features: ['custom_domains', 'priority_support', 'sso'], // in key order
     quotas: [
       [
         'api_requests',

@@ -124,7 +124,7 @@ export function stripeReconcile(): Work {
 
 export function plans(): Work {
   return async (ctx, print) => {
-    for (const plan of await listPlans(ctx)) {
+    for (const plan of await listPlans(ctx, { includeArchived: false })) {
       const price = formatMoney(money(plan.basePriceAmount, plan.currency));
       print(
         `${plan.key.padEnd(10)} ${plan.name.padEnd(10)} ${price}/${plan.interval.toLowerCase()}`,

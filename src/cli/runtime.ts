@@ -11,6 +11,7 @@ import {
 } from '../errors.ts';
 import { createLogger } from '../logger.ts';
 import { createRequestContext } from '../request-context.ts';
+import { seedCatalog } from '../resolvers/catalog/catalog-file.ts';
 import { createServices } from '../services.ts';
 import { CommandFailure } from './failures.ts';
 
@@ -46,6 +47,7 @@ async function openAndRun(work: Work): Promise<number> {
   try {
     const seeded = await prepareDatabase(handle, {
       bootstrapAdminKey: config.auth.bootstrapAdminKey,
+      seedCatalog: (db) => seedCatalog(db, config.catalog.file),
     });
     if (seeded.generatedAdminKey) {
       process.stdout.write(

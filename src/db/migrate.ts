@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from './client.ts';
-import { type SeedResult, seedDatabase } from './seed/seed.ts';
+import { type SeedOptions, type SeedResult, seedDatabase } from './seed/seed.ts';
 
 /** Any constant: the advisory lock that serialises start-up of several instances. */
 const START_UP_LOCK = 7_031_202_611;
@@ -12,7 +12,7 @@ const START_UP_LOCK = 7_031_202_611;
  */
 export async function prepareDatabase(
   handle: DatabaseHandle,
-  options: { bootstrapAdminKey: string | undefined },
+  options: SeedOptions,
 ): Promise<SeedResult> {
   return handle.withMaintenanceConnection(async ({ db, migrate }) => {
     await db.execute(sql`select pg_advisory_lock(${START_UP_LOCK})`);

@@ -2,17 +2,24 @@ import { money } from '../billing/money.ts';
 import {
   aggregation,
   billingInterval,
+  type FeatureRow,
   type limitMode,
   type MeterRow,
   type OverageTier,
+  type PlanEntitlementRow,
   type PlanQuotaRow,
   type PlanRow,
 } from '../db/schema.ts';
-import { findPlanByKey, listMeters, listPlans } from '../resolvers/catalog/catalog-queries.ts';
+import {
+  findPlan,
+  listFeatures,
+  listMeters,
+  listPlans,
+} from '../resolvers/catalog/catalog-queries.ts';
 import { builder } from './builder.ts';
 import { MoneyType } from './money-type.ts';
 
-const AggregationEnum = builder.enumType('Aggregation', { values: aggregation.enumValues });
+export const AggregationEnum = builder.enumType('Aggregation', { values: aggregation.enumValues });
 export const LimitModeEnum = builder.enumType('LimitMode', {
   values: {
     HARD: { description: 'Usage is refused at the limit.' },
@@ -22,7 +29,7 @@ export const LimitModeEnum = builder.enumType('LimitMode', {
     },
   } satisfies Record<(typeof limitMode.enumValues)[number], unknown>,
 });
-const BillingIntervalEnum = builder.enumType('BillingInterval', {
+export const BillingIntervalEnum = builder.enumType('BillingInterval', {
   values: billingInterval.enumValues,
 });
 
@@ -32,6 +39,49 @@ export const MeterType = builder.objectRef<MeterRow>('Meter').implement({
     name: t.exposeString('name'),
     unit: t.exposeString('unit'),
     aggregation: t.field({ type: AggregationEnum, resolve: (meter) => meter.aggregation }),
+  }),
+});
+
+export const FeatureType = builder.objectRef<FeatureRow>('Feature').implement({
+  fields: (t) => ({
+    key: t.exposeID('key', { description: 'Stable key, e.g. sso, custom_domains.' }),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+  }),
+});
+
+const PlanEntitlementType = builder.objectRef<PlanEntitlementRow>('PlanEntitlement').implement({
+  fields: (t) => ({
+    feature: t.field({
+      type: FeatureType,
+      resolve: async (entitlement, _args, ctx) => {
+        const feature = await ctx.loaders.featureByKey.load(entitlement.featureKey);
+        if (!feature)
+          throw new Error(`plan entitlement refers to unknown feature ${entitlement.featureKey}`);
+        return feature;
+      },
+    }),
+    value: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'null for an on/off feature; otherwise the value the plan grants: a number, a string or an object.',
+      resolve: (entitlement) => entitlement.value ?? null,
+    }),
+  }),
+});
+
+interface PlanPrice {
+  interval: PlanRow['interval'];
+  amount: bigint;
+  currency: string;
+}
+
+const PlanPriceType = builder.objectRef<PlanPrice>('PlanPrice').implement({
+  description: 'What a subscription on this plan version pays per interval.',
+  fields: (t) => ({
+    interval: t.field({ type: BillingIntervalEnum, resolve: (price) => price.interval }),
+    amount: t.field({ type: MoneyType, resolve: (price) => money(price.amount, price.currency) }),
   }),
 });
 
@@ -87,6 +137,7 @@ export const PlanType = builder.objectRef<PlanRow>('Plan').implement({
     id: t.exposeID('id'),
     key: t.exposeString('key'),
     name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
     basePrice: t.field({
       type: MoneyType,
       resolve: (plan) => money(plan.basePriceAmount, plan.currency),
@@ -97,8 +148,26 @@ export const PlanType = builder.objectRef<PlanRow>('Plan').implement({
       type: [PlanQuotaType],
       resolve: (plan, _args, ctx) => ctx.loaders.quotasByPlanId.load(plan.id),
     }),
-    features: t.exposeStringList('features'),
-    active: t.exposeBoolean('active'),
+    prices: t.field({
+      type: [PlanPriceType],
+      description:
+        'Every interval this version is sold at. Quotas are per calendar month whatever the interval.',
+      resolve: (plan) => [
+        { interval: plan.interval, amount: plan.basePriceAmount, currency: plan.currency },
+      ],
+    }),
+    entitlements: t.field({
+      type: [PlanEntitlementType],
+      resolve: (plan, _args, ctx) => ctx.loaders.entitlementsByPlanId.load(plan.id),
+    }),
+    features: t.stringList({
+      description: 'Keys of the features this version grants.',
+      resolve: async (plan, _args, ctx) =>
+        (await ctx.loaders.entitlementsByPlanId.load(plan.id)).map((e) => e.featureKey),
+    }),
+    active: t.exposeBoolean('active', {
+      description: 'False once archived: no longer sold; existing subscriptions keep it.',
+    }),
     version: t.exposeInt('version', {
       description: 'Plans are versioned; subscriptions keep the version they were sold.',
     }),
@@ -108,15 +177,23 @@ export const PlanType = builder.objectRef<PlanRow>('Plan').implement({
 builder.queryFields((t) => ({
   plans: t.field({
     type: [PlanType],
-    description: 'The plans on sale, cheapest first. Public, for pricing pages.',
-    resolve: (_root, _args, ctx) => listPlans(ctx),
+    description:
+      'The latest version of each plan on sale, cheapest first; archived plans only when asked. Public, for pricing pages.',
+    args: { includeArchived: t.arg.boolean({ defaultValue: false }) },
+    resolve: (_root, args, ctx) =>
+      listPlans(ctx, { includeArchived: args.includeArchived ?? false }),
   }),
   plan: t.field({
     type: PlanType,
     nullable: true,
-    description: 'The current version of a plan. Public.',
-    args: { key: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => findPlanByKey(ctx, args.key),
+    description: 'The latest version of a plan, or the one asked for. Public.',
+    args: { key: t.arg.string({ required: true }), version: t.arg.int() },
+    resolve: (_root, args, ctx) => findPlan(ctx, args.key, args.version ?? null),
+  }),
+  features: t.field({
+    type: [FeatureType],
+    description: 'Everything a plan may grant. Public.',
+    resolve: (_root, _args, ctx) => listFeatures(ctx),
   }),
   meters: t.field({
     type: [MeterType],

@@ -3,6 +3,7 @@ import './scalars.ts';
 import './error-types.ts';
 import './money-type.ts';
 import './catalog.ts';
+import './catalog-admin.ts';
 import './subscriptions.ts';
 import './api-keys.ts';
 import './organizations.ts';

@@ -1,9 +1,8 @@
 import { and, count, eq, isNull } from 'drizzle-orm';
 import { displayPrefixOf, generateKeySecret, hashKeySecret } from '../../auth/key-secrets.ts';
-import type { Database } from '../client.ts';
+import type { Database, Executor } from '../client.ts';
 import { newId } from '../ids.ts';
-import { apiKeys, meters, planQuotas, plans } from '../schema.ts';
-import { seedMeters, seedPlans } from './default-catalog.ts';
+import { apiKeys } from '../schema.ts';
 
 export interface SeedResult {
   catalogSeeded: boolean;
@@ -11,41 +10,20 @@ export interface SeedResult {
   generatedAdminKey?: string;
 }
 
-/**
- * Seeds a fresh database: the catalog (only when it has no plans at all, so an ADMIN's later
- * edits are never overwritten) and a first ADMIN key.
- */
-export async function seedDatabase(
-  db: Database,
-  options: { bootstrapAdminKey: string | undefined },
-): Promise<SeedResult> {
+export interface SeedOptions {
+  bootstrapAdminKey: string | undefined;
+  /**
+   * Gives a fresh database its catalog (the default catalog file, see resolvers/catalog), in the
+   * seeding transaction; answers whether it did. Passed in because the catalog's rules live above
+   * the database layer.
+   */
+  seedCatalog: (db: Executor) => Promise<boolean>;
+}
+
+/** Seeds a fresh database: its catalog (never over an existing one) and a first ADMIN key. */
+export async function seedDatabase(db: Database, options: SeedOptions): Promise<SeedResult> {
   return db.transaction(async (tx) => {
-    const [planCount] = await tx.select({ n: count() }).from(plans);
-    const catalogSeeded = (planCount?.n ?? 0) === 0;
-    if (catalogSeeded) {
-      await tx.insert(meters).values(seedMeters).onConflictDoNothing();
-      for (const plan of seedPlans) {
-        const planId = newId('plan');
-        await tx.insert(plans).values({
-          id: planId,
-          key: plan.key,
-          name: plan.name,
-          basePriceAmount: BigInt(plan.basePriceAmount),
-          trialDays: plan.trialDays,
-          features: plan.features,
-        });
-        await tx.insert(planQuotas).values(
-          plan.quotas.map((quota) => ({
-            planId,
-            meterKey: quota.meterKey,
-            includedQuantity: quota.included,
-            limitMode: quota.mode,
-            overageUnitPrice: quota.overageUnitPrice ?? null,
-            overageTiers: quota.overageTiers ?? null,
-          })),
-        );
-      }
-    }
+    const catalogSeeded = await options.seedCatalog(tx);
 
     if (options.bootstrapAdminKey) {
       // The configured key becomes (or stays) an ADMIN key.

@@ -25,13 +25,13 @@ export const plans = pgTable(
     key: text('key').notNull(),
     version: integer('version').notNull().default(1),
     name: text('name').notNull(),
+    description: text('description'),
     /** Flat price per interval, in the smallest currency unit. */
     basePriceAmount: moneyAmount('base_price_amount').notNull(),
     currency: text('currency').notNull().default('usd'),
     interval: billingInterval('interval').notNull().default('MONTH'),
     /** Trial length for self-serve sign-up through Checkout. */
     trialDays: integer('trial_days').notNull().default(0),
-    features: jsonb('features').$type<string[]>().notNull().default([]),
     /** Inactive plans are no longer sold; existing subscriptions keep them. */
     active: boolean('active').notNull().default(true),
     /** The Stripe product and price of this version, once the catalog is synced. */

@@ -2,16 +2,20 @@ import DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import {
+  type FeatureRow,
+  features,
   type MeterRow,
   meters,
+  type PlanEntitlementRow,
   type PlanQuotaRow,
   type PlanRow,
+  planEntitlements,
   planQuotas,
   plans,
 } from '../../db/schema.ts';
 import { byKey, groupByKey } from '../common/batch-loading.ts';
 
-/** Plans, their quotas and meters, each batched into one query per operation. */
+/** Plans, their quotas, entitlements, meters and features, each batched into one query. */
 export function catalogLoaders(db: Database) {
   return {
     planById: new DataLoader<string, PlanRow | null>(async (ids) => {
@@ -28,6 +32,21 @@ export function catalogLoaders(db: Database) {
         .where(inArray(planQuotas.planId, [...planIds]))
         .orderBy(planQuotas.meterKey);
       return groupByKey(planIds, rows, (row) => row.planId);
+    }),
+    entitlementsByPlanId: new DataLoader<string, PlanEntitlementRow[]>(async (planIds) => {
+      const rows = await db
+        .select()
+        .from(planEntitlements)
+        .where(inArray(planEntitlements.planId, [...planIds]))
+        .orderBy(planEntitlements.featureKey);
+      return groupByKey(planIds, rows, (row) => row.planId);
+    }),
+    featureByKey: new DataLoader<string, FeatureRow | null>(async (keys) => {
+      const rows = await db
+        .select()
+        .from(features)
+        .where(inArray(features.key, [...keys]));
+      return byKey(keys, rows, (row) => row.key);
     }),
     meterByKey: new DataLoader<string, MeterRow | null>(async (keys) => {
       const rows = await db

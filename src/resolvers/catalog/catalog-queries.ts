@@ -1,29 +1,52 @@
-import { asc, desc } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { compareAmounts } from '../../billing/money.ts';
 import type { RequestContext } from '../../context.ts';
-import { type MeterRow, meters, type PlanRow, plans } from '../../db/schema.ts';
+import {
+  type FeatureRow,
+  features,
+  type MeterRow,
+  meters,
+  type PlanRow,
+  plans,
+} from '../../db/schema.ts';
 import { latestPlanVersion } from './plan-store.ts';
 
 /** The public catalog for pricing pages: plans as currently sold, and the meters. */
 
-/** The newest version of every plan key, active ones only, cheapest first. */
-export async function listPlans(ctx: RequestContext): Promise<PlanRow[]> {
+/** The newest version of every plan key, cheapest first: on sale only, unless asked. */
+export async function listPlans(
+  ctx: RequestContext,
+  options: { includeArchived: boolean },
+): Promise<PlanRow[]> {
   const latest = await ctx.db
     .selectDistinctOn([plans.key])
     .from(plans)
     .orderBy(plans.key, desc(plans.version));
   return latest
-    .filter((plan) => plan.active)
+    .filter((plan) => plan.active || options.includeArchived)
     .sort(
       (a, b) => compareAmounts(a.basePriceAmount, b.basePriceAmount) || a.key.localeCompare(b.key),
     );
 }
 
-/** The newest version of a plan key, sold or not (subscribers still see their plan). */
-export function findPlanByKey(ctx: RequestContext, key: string): Promise<PlanRow | null> {
-  return latestPlanVersion(ctx.db, key);
+/** A plan key's newest version, or the one asked for, sold or not (subscribers see theirs). */
+export async function findPlan(
+  ctx: RequestContext,
+  key: string,
+  version: number | null,
+): Promise<PlanRow | null> {
+  if (version === null) return latestPlanVersion(ctx.db, key);
+  const [plan] = await ctx.db
+    .select()
+    .from(plans)
+    .where(and(eq(plans.key, key), eq(plans.version, version)));
+  return plan ?? null;
 }
 
 export async function listMeters(ctx: RequestContext): Promise<MeterRow[]> {
   return ctx.db.select().from(meters).orderBy(asc(meters.key));
+}
+
+export async function listFeatures(ctx: RequestContext): Promise<FeatureRow[]> {
+  return ctx.db.select().from(features).orderBy(asc(features.key));
 }

@@ -1,35 +1,16 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { parseDecimal } from '../../billing/decimal.ts';
 import { effectiveQuota } from '../../billing/quota.ts';
 import type { MeterUsageFigures } from '../../billing/usage-evaluation.ts';
 import type { RequestContext } from '../../context.ts';
 import { limitMode, organizations, quotaOverrides } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
+import { nonNegativeDecimal } from '../common/decimal-input.ts';
 import { announceTermsChanged, announceUsage } from '../live/announcements.ts';
 import { fireThresholdsOfNewLimits } from './limit-changes.ts';
 import { loadOrganizationTerms } from './meter-terms-store.ts';
 import { loadUsage } from './usage-figures-store.ts';
-
-const nonNegativeDecimal = () =>
-  z
-    .string()
-    .max(64)
-    .nullish()
-    .transform((text, context) => {
-      if (text === null || text === undefined) return null;
-      const parsed = parseDecimal(text);
-      if (!parsed.ok || parsed.value.isNegative()) {
-        context.addIssue({
-          code: 'custom',
-          message: parsed.ok ? 'must not be negative' : parsed.reason,
-          path: [],
-        });
-        return z.NEVER;
-      }
-      return parsed.value.toFixed();
-    });
 
 export const quotaOverrideInput = z
   .object({

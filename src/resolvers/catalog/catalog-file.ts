@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import { count, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Executor } from '../../db/client.ts';
+import { plans } from '../../db/schema.ts';
+import { ValidationError } from '../../errors.ts';
+import { parseInput } from '../../validation.ts';
+import { featureInput, meterInput, planInput } from './catalog-input.ts';
+import { defineFeature, defineMeter } from './meter-definitions.ts';
+import { archivePlan, publishPlan } from './plan-publishing.ts';
+
+/**
+ * A whole catalog as data (JSON): the meters, features and plans an operator sells, kept under
+ * version control and applied with the same operations as the GraphQL mutations.
+ */
+const catalogFile = z.object({
+  meters: z.array(meterInput).max(200).default([]),
+  features: z.array(featureInput).max(500).default([]),
+  plans: z.array(planInput).max(500).default([]),
+});
+type CatalogFile = z.infer<typeof catalogFile>;
+
+/** The catalog a fresh database starts with (see catalog/default.json). */
+const DEFAULT_CATALOG_PATH = new URL('../../../catalog/default.json', import.meta.url);
+
+/** Reads and checks a catalog file; what is wrong with it comes back as a ValidationError. */
+async function readCatalogFile(path: string | URL): Promise<CatalogFile> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new ValidationError(`catalog file ${String(path)}: ${(error as Error).message}`);
+  }
+  try {
+    return parseInput(catalogFile, json);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      throw new ValidationError(
+        `catalog file ${String(path)}: ${error.message}`,
+        error.fieldErrors,
+      );
+    }
+    throw error;
+  }
+}
+
+/** What applying a catalog did: the keys defined or published anew, per kind. */
+interface CatalogChanges {
+  meters: string[];
+  features: string[];
+  /** `key vN` of each version published (or edited) by this application. */
+  plans: string[];
+  /** Plan keys on sale that the catalog no longer lists: no longer sold. */
+  archived: string[];
+}
+
+/**
+ * Applies a catalog, all of it or (in the caller's transaction) none of it: meters and
+ * features first, then each plan; a plan on sale that the catalog does not list is archived
+ * (its subscribers keep it). Applying the same catalog again changes nothing.
+ */
+async function applyCatalog(db: Executor, catalog: CatalogFile): Promise<CatalogChanges> {
+  const changes: CatalogChanges = { meters: [], features: [], plans: [], archived: [] };
+  for (const meter of catalog.meters) {
+    if ((await defineMeter(db, meter)).changed) changes.meters.push(meter.key);
+  }
+  for (const feature of catalog.features) {
+    if ((await defineFeature(db, feature)).changed) changes.features.push(feature.key);
+  }
+  for (const plan of catalog.plans) {
+    const published = await publishPlan(db, plan);
+    if (published.changed) changes.plans.push(`${plan.key} v${published.plan.version}`);
+  }
+  const listed = new Set(catalog.plans.map((plan) => plan.key));
+  const onSale = await db
+    .selectDistinct({ key: plans.key })
+    .from(plans)
+    .where(eq(plans.active, true));
+  for (const { key } of onSale.filter((plan) => !listed.has(plan.key))) {
+    if ((await archivePlan(db, key)).changed) changes.archived.push(key);
+  }
+  return changes;
+}
+
+/**
+ * A fresh database's catalog (CATALOG_FILE, else the default one), applied once: only to a
+ * database without any plan, so that an operator's own catalog is never overwritten. Answers
+ * whether it was applied.
+ */
+export async function seedCatalog(db: Executor, file: string | undefined): Promise<boolean> {
+  const [planCount] = await db.select({ n: count() }).from(plans);
+  if ((planCount?.n ?? 0) > 0) return false;
+  await applyCatalog(db, await readCatalogFile(file ?? DEFAULT_CATALOG_PATH));
+  return true;
+}
