@@ -2,9 +2,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
+import {
+  createIsolatedStorage,
+  createPgliteDirectory,
+  type ScratchDatabase,
+} from './support/database.ts';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
+import { runCli } from './support/process.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 import { record, uniqueKey } from './support/usage.ts';
 
@@ -401,6 +406,110 @@ describe('a catalog file (CATALOG_FILE)', () => {
     } finally {
       await second.stop();
       await own.drop();
+    }
+  });
+});
+
+describe('the catalog as code (npm run cli -- catalog export | diff | apply)', () => {
+  it('exports, reproduces on an empty database, applies idempotently and diffs exactly the edits', {
+    timeout: 120_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'catalog-cli-'));
+    // An operator's own catalog, applied to a database A (the default one is archived).
+    const own = join(dir, 'own.json');
+    await writeFile(
+      own,
+      JSON.stringify({
+        meters: [{ key: 'messages', name: 'Messages', unit: 'message', aggregation: 'SUM' }],
+        features: [{ key: 'history', name: 'Message history' }],
+        plans: [
+          {
+            key: 'free',
+            name: 'Free',
+            prices: [{ interval: 'MONTH', amount: '0' }],
+            quotas: [{ meter: 'messages', included: '1000', mode: 'HARD' }],
+          },
+          {
+            key: 'starter',
+            name: 'Starter',
+            prices: [{ interval: 'MONTH', amount: '800' }],
+            quotas: [
+              { meter: 'messages', included: '50000', mode: 'OVERAGE', overageUnitPrice: '0.001' },
+            ],
+            entitlements: [{ feature: 'history', value: { days: 30 } }],
+          },
+          {
+            key: 'growth',
+            name: 'Growth',
+            prices: [{ interval: 'MONTH', amount: '2500' }],
+            quotas: [{ meter: 'messages', included: null, mode: 'SOFT' }],
+            entitlements: [{ feature: 'history', value: { days: 365 } }],
+          },
+        ],
+      }),
+    );
+    const a = await createPgliteDirectory();
+    const b = await createPgliteDirectory();
+    try {
+      const first = await runCli(['catalog', 'apply', own], a.env);
+      expect(first.code).toBe(0);
+      expect(first.stdout.trim().split('\n')).toEqual([
+        'meter messages',
+        'feature history',
+        'plan free v2',
+        'plan starter v2',
+        'plan growth v2',
+        'archive scale',
+      ]);
+      const exported = await runCli(['catalog', 'export'], a.env);
+      expect(exported.code).toBe(0);
+      const catalog = JSON.parse(exported.stdout);
+      expect(catalog.plans.map((p: { key: string }) => p.key)).toEqual([
+        'free',
+        'growth',
+        'starter',
+      ]);
+      const file = join(dir, 'catalog.json');
+      await writeFile(file, exported.stdout);
+
+      // Applied to another new database B, the exported file reproduces A's catalog.
+      const applied = await runCli(['catalog', 'apply', file], b.env);
+      expect(applied.code).toBe(0);
+      const again = await runCli(['catalog', 'export'], b.env);
+      expect(JSON.parse(again.stdout)).toEqual(catalog);
+      const twice = await runCli(['catalog', 'apply', file], b.env);
+      expect(twice.stdout.trim()).toBe('no changes');
+
+      // Edited: starter costs $9, a new feature, growth no longer sold.
+      const edited = structuredClone(catalog);
+      edited.features.push({ key: 'audit_log', name: 'Audit log' });
+      const starter = edited.plans.find((p: { key: string }) => p.key === 'starter');
+      starter.prices = [{ interval: 'MONTH', amount: '900' }];
+      edited.plans = edited.plans.filter((p: { key: string }) => p.key !== 'growth');
+      const editedFile = join(dir, 'edited.json');
+      await writeFile(editedFile, JSON.stringify(edited));
+      const diff = await runCli(['catalog', 'diff', editedFile], b.env);
+      expect(diff.code).toBe(0);
+      expect(diff.stdout.trim().split('\n')).toEqual([
+        'feature audit_log',
+        'plan starter v3 (0 subscribers)',
+        'archive growth (0 subscribers)',
+      ]);
+      // A diff changes nothing.
+      expect((await runCli(['catalog', 'diff', editedFile], b.env)).stdout).toBe(diff.stdout);
+
+      const bad = join(dir, 'bad.json');
+      await writeFile(
+        bad,
+        JSON.stringify({ plans: [{ key: 'Bad Key', name: 'x', prices: [], quotas: [] }] }),
+      );
+      const refused = await runCli(['catalog', 'diff', bad], b.env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('plans.0.key');
+      expect(refused.stderr).toContain('plans.0.prices');
+    } finally {
+      await a.drop();
+      await b.drop();
     }
   });
 });

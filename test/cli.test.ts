@@ -16,6 +16,7 @@ const COMMANDS = [
   'stripe-sync-catalog',
   'stripe-reconcile',
   'plans',
+  'catalog',
 ];
 
 /** A database nothing listens on: a command that opened it would fail. */

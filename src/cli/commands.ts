@@ -3,6 +3,13 @@ import type { Period } from '../billing/period.ts';
 import type { RequestContext } from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { runUsageRollup } from '../jobs/usage-rollup-job.ts';
+import { exportCatalog } from '../resolvers/catalog/catalog-export.ts';
+import {
+  applyCatalog,
+  type CatalogChanges,
+  diffCatalog,
+  readCatalogFile,
+} from '../resolvers/catalog/catalog-file.ts';
 import { listPlans } from '../resolvers/catalog/catalog-queries.ts';
 import { syncCatalog } from '../resolvers/catalog/stripe-prices.ts';
 import { monthBefore, runInvoices } from '../resolvers/invoicing/invoice-run.ts';
@@ -130,5 +137,39 @@ export function plans(): Work {
         `${plan.key.padEnd(10)} ${plan.name.padEnd(10)} ${price}/${plan.interval.toLowerCase()}`,
       );
     }
+  };
+}
+
+export function catalogExport(): Work {
+  return async (ctx, print) => {
+    print(JSON.stringify(await exportCatalog(ctx.db), null, 2));
+  };
+}
+
+/** One line per change, or that there is none. */
+function describeChanges(changes: CatalogChanges, subscribers: Record<string, number> = {}) {
+  const affected = (key: string) =>
+    subscribers[key] === undefined ? '' : ` (${subscribers[key]} subscribers)`;
+  const lines = [
+    ...changes.meters.map((key) => `meter ${key}`),
+    ...changes.features.map((key) => `feature ${key}`),
+    ...changes.plans.map((version) => `plan ${version}${affected(version.split(' ')[0] ?? '')}`),
+    ...changes.archived.map((key) => `archive ${key}${affected(key)}`),
+  ];
+  return lines.length > 0 ? lines : ['no changes'];
+}
+
+export function catalogDiff(file: string): Work {
+  return async (ctx, print) => {
+    const diff = await diffCatalog(ctx.db, await readCatalogFile(file));
+    for (const line of describeChanges(diff, diff.subscribers)) print(line);
+  };
+}
+
+export function catalogApply(file: string): Work {
+  return async (ctx, print) => {
+    const catalog = await readCatalogFile(file);
+    const changes = await ctx.db.transaction((tx) => applyCatalog(tx, catalog));
+    for (const line of describeChanges(changes)) print(line);
   };
 }

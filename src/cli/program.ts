@@ -130,6 +130,25 @@ function catalogCommands(program: Command): void {
     .command('plans')
     .description('lists the plans on sale')
     .action(() => run((c) => c.plans()));
+  const catalog = program
+    .command('catalog')
+    .description(
+      'the catalog as a file: export, diff, apply (see README "Modelling your pricing")',
+    );
+  catalog
+    .command('export')
+    .description('prints the catalog (meters, features, plans on sale) as a JSON catalog file')
+    .action(() => run((c) => c.catalogExport()));
+  catalog
+    .command('diff')
+    .description('prints what applying FILE would change, and the subscribers it concerns')
+    .argument('<file>', 'a JSON catalog file')
+    .action((file: string) => run((c) => c.catalogDiff(file)));
+  catalog
+    .command('apply')
+    .description('applies FILE: defines, publishes and archives as it says (idempotent)')
+    .argument('<file>', 'a JSON catalog file')
+    .action((file: string) => run((c) => c.catalogApply(file)));
 }
 
 /**

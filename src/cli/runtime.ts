@@ -50,7 +50,8 @@ async function openAndRun(work: Work): Promise<number> {
       seedCatalog: (db) => seedCatalog(db, config.catalog.file),
     });
     if (seeded.generatedAdminKey) {
-      process.stdout.write(
+      // On stderr: stdout is the command's output (`catalog export > catalog.json`).
+      process.stderr.write(
         `New database: its ADMIN key, shown once: ${seeded.generatedAdminKey}\n`,
       );
     }

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { count, eq } from 'drizzle-orm';
+import { and, count, eq, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Executor } from '../../db/client.ts';
-import { plans } from '../../db/schema.ts';
+import type { Database, Executor } from '../../db/client.ts';
+import { billingSubscriptions, plans } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
 import { parseInput } from '../../validation.ts';
 import { featureInput, meterInput, planInput } from './catalog-input.ts';
@@ -18,13 +18,13 @@ const catalogFile = z.object({
   features: z.array(featureInput).max(500).default([]),
   plans: z.array(planInput).max(500).default([]),
 });
-type CatalogFile = z.infer<typeof catalogFile>;
+export type CatalogFile = z.infer<typeof catalogFile>;
 
 /** The catalog a fresh database starts with (see catalog/default.json). */
 const DEFAULT_CATALOG_PATH = new URL('../../../catalog/default.json', import.meta.url);
 
 /** Reads and checks a catalog file; what is wrong with it comes back as a ValidationError. */
-async function readCatalogFile(path: string | URL): Promise<CatalogFile> {
+export async function readCatalogFile(path: string | URL): Promise<CatalogFile> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
@@ -45,7 +45,7 @@ async function readCatalogFile(path: string | URL): Promise<CatalogFile> {
 }
 
 /** What applying a catalog did: the keys defined or published anew, per kind. */
-interface CatalogChanges {
+export interface CatalogChanges {
   meters: string[];
   features: string[];
   /** `key vN` of each version published (or edited) by this application. */
@@ -59,7 +59,7 @@ interface CatalogChanges {
  * features first, then each plan; a plan on sale that the catalog does not list is archived
  * (its subscribers keep it). Applying the same catalog again changes nothing.
  */
-async function applyCatalog(db: Executor, catalog: CatalogFile): Promise<CatalogChanges> {
+export async function applyCatalog(db: Executor, catalog: CatalogFile): Promise<CatalogChanges> {
   const changes: CatalogChanges = { meters: [], features: [], plans: [], archived: [] };
   for (const meter of catalog.meters) {
     if ((await defineMeter(db, meter)).changed) changes.meters.push(meter.key);
@@ -80,6 +80,47 @@ async function applyCatalog(db: Executor, catalog: CatalogFile): Promise<Catalog
     if ((await archivePlan(db, key)).changed) changes.archived.push(key);
   }
   return changes;
+}
+
+/** A dry run: what applying the catalog would change, and how many subscribers each plan has. */
+export interface CatalogDiff extends CatalogChanges {
+  /** Live subscriptions on any version of each plan key published anew or archived. */
+  subscribers: Record<string, number>;
+}
+
+class DryRun extends Error {}
+
+/** Applies the catalog in a transaction that is then rolled back, so the diff is exact. */
+export async function diffCatalog(db: Database, catalog: CatalogFile): Promise<CatalogDiff> {
+  let diff: CatalogDiff | null = null;
+  try {
+    await db.transaction(async (tx) => {
+      const changes = await applyCatalog(tx, catalog);
+      const keys = [
+        ...new Set([
+          ...changes.plans.map((plan) => plan.split(' ')[0] ?? plan),
+          ...changes.archived,
+        ]),
+      ];
+      diff = { ...changes, subscribers: await subscribersOf(tx, keys) };
+      throw new DryRun();
+    });
+  } catch (error) {
+    if (!(error instanceof DryRun)) throw error;
+  }
+  if (!diff) throw new Error('the dry run produced no diff');
+  return diff;
+}
+
+async function subscribersOf(db: Executor, keys: string[]): Promise<Record<string, number>> {
+  if (keys.length === 0) return {};
+  const rows = await db
+    .select({ key: plans.key, n: count() })
+    .from(billingSubscriptions)
+    .innerJoin(plans, eq(plans.id, billingSubscriptions.planId))
+    .where(and(inArray(plans.key, keys), ne(billingSubscriptions.status, 'CANCELED')))
+    .groupBy(plans.key);
+  return Object.fromEntries(keys.map((key) => [key, rows.find((row) => row.key === key)?.n ?? 0]));
 }
 
 /**
