@@ -15,6 +15,7 @@ import {
   isUnionType,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createKey, createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { gql, sleep, wsClient } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -28,6 +29,9 @@ import { record, uniqueKey } from './support/usage.ts';
  */
 const schema = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
+// ADMIN's pass runs every mutation, the catalog's too (publishPlan, archivePlan): the catalog
+// is global, so this file runs on a database of its own.
+let storage: ScratchDatabase;
 let server: TestServer;
 let a: TestOrganization & { name: string; email: string };
 let b: TestOrganization;
@@ -36,7 +40,8 @@ const callers: Record<string, string | undefined> = {};
 const aIds: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ WEBHOOK_ALLOWED_PRIVATE_ADDRESSES: '' });
+  storage = await createIsolatedStorage();
+  server = await startTestServer({ WEBHOOK_ALLOWED_PRIVATE_ADDRESSES: '' }, storage);
   const name = `isolated-A-${uniqueKey()}`;
   const email = `a-${uniqueKey()}@tenant-a.test`;
   const created = await createOrganization(server.graphqlUrl, server.adminKey, {
@@ -71,7 +76,10 @@ beforeAll(async () => {
   callers.bViewer = await createKey(server.graphqlUrl, b.ownerKey, b.id, 'VIEWER');
   callers.bIngest = await createKey(server.graphqlUrl, b.ownerKey, b.id, 'INGEST');
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await storage?.drop();
+});
 
 interface Attempt {
   root: 'query' | 'mutation' | 'subscription';
