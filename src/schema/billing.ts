@@ -33,7 +33,7 @@ builder.objectType(BillingProviderError, {
   fields: (t) => ({ code: t.exposeString('code', { nullable: true }) }),
 });
 
-const PlanChangeTimingEnum = builder.enumType('PlanChangeTiming', {
+export const PlanChangeTimingEnum = builder.enumType('PlanChangeTiming', {
   values: ['IMMEDIATELY', 'PERIOD_END'] as const,
 });
 

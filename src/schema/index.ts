@@ -14,6 +14,7 @@ import './alerts.ts';
 import './webhooks.ts';
 import './outbox.ts';
 import './billing.ts';
+import './plan-migration.ts';
 import './invoices.ts';
 
 builder.queryType({});

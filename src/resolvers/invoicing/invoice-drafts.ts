@@ -53,6 +53,8 @@ export interface DraftOptions {
   billedByStripe: boolean;
   /** Usage is priced by the plan in force at this moment (default: the end of the month). */
   pricedAt?: Date;
+  /** Organizations priced on another plan version, base and usage alike (a migration preview). */
+  onPlan?: ReadonlyMap<string, string>;
   /** A plan change being previewed: usage priced by its plan, and its prorations added. */
   asIfChanged?: {
     organizationId: string;
@@ -157,9 +159,10 @@ function plansInForce(
   for (const id of ids) {
     const timeline = facts.timelines.get(id);
     if (!timeline) continue;
-    const base = timeline.planAt(maxDate(month.start, timeline.startedAt));
+    const moved = options.onPlan?.get(id);
+    const base = moved ?? timeline.planAt(maxDate(month.start, timeline.startedAt));
     const change = options.asIfChanged?.organizationId === id ? options.asIfChanged : null;
-    const usage = change ? change.planId : timeline.planAt(pricedAt);
+    const usage = moved ?? (change ? change.planId : timeline.planAt(pricedAt));
     if (base && usage) plansOf.set(id, { base, usage });
   }
   return plansOf;

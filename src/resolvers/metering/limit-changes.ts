@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { Decimal } from '../../billing/decimal.ts';
 import { calendarMonthOf } from '../../billing/period.ts';
 import type { Executor } from '../../db/client.ts';
@@ -12,13 +12,36 @@ export async function monthTotals(
   organizationId: string,
   monthStart: Date,
 ): Promise<Map<string, Decimal>> {
+  return (await monthTotalsOf(db, [organizationId], monthStart)).get(organizationId) ?? new Map();
+}
+
+/** Many organizations' totals of the month containing `monthStart`, in one query. */
+export async function monthTotalsOf(
+  db: Executor,
+  organizationIds: readonly string[],
+  monthStart: Date,
+): Promise<Map<string, Map<string, Decimal>>> {
+  const byOrganization = new Map<string, Map<string, Decimal>>();
+  if (organizationIds.length === 0) return byOrganization;
   const rows = await db
-    .select({ meterKey: usageTotals.meterKey, value: usageTotals.value })
+    .select({
+      organizationId: usageTotals.organizationId,
+      meterKey: usageTotals.meterKey,
+      value: usageTotals.value,
+    })
     .from(usageTotals)
     .where(
-      and(eq(usageTotals.organizationId, organizationId), eq(usageTotals.periodStart, monthStart)),
+      and(
+        inArray(usageTotals.organizationId, [...organizationIds]),
+        eq(usageTotals.periodStart, monthStart),
+      ),
     );
-  return new Map(rows.map((r) => [r.meterKey, new Decimal(r.value)]));
+  for (const row of rows) {
+    const totals = byOrganization.get(row.organizationId) ?? new Map<string, Decimal>();
+    totals.set(row.meterKey, new Decimal(row.value));
+    byOrganization.set(row.organizationId, totals);
+  }
+  return byOrganization;
 }
 
 /**

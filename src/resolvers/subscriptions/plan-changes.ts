@@ -1,11 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { Decimal, formatDecimal } from '../../billing/decimal.ts';
 import type { InvoiceLine } from '../../billing/invoice.ts';
 import { type Money, money } from '../../billing/money.ts';
 import { calendarMonthOf } from '../../billing/period.ts';
 import { prorate } from '../../billing/proration.ts';
-import { hardLimitOf, refusedByHardLimit } from '../../billing/quota.ts';
 import type { RequestContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
@@ -23,6 +21,7 @@ import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
+import { hardLimitWarnings } from './limit-warnings.ts';
 import { changePlanInStripe, stripeRunning } from './stripe-plan-change.ts';
 import { awaitsProvisioning, provisionInStripe } from './stripe-provisioning.ts';
 import { subscriptionChanged } from './subscription-state.ts';
@@ -58,13 +57,15 @@ async function changeContext(
   ctx: RequestContext,
   organizationId: string,
   input: PlanChangeInput,
+  target?: PlanRow,
 ): Promise<ChangeContext> {
   const [subscription] = await ctx.db
     .select()
     .from(billingSubscriptions)
     .where(eq(billingSubscriptions.organizationId, organizationId));
   if (!subscription || subscription.status === 'CANCELED') throw new NotFoundError('Subscription');
-  const to = await latestPlanVersion(ctx.db, input.planKey);
+  // The latest version of the key, unless a migration names the version.
+  const to = target ?? (await latestPlanVersion(ctx.db, input.planKey));
   if (!to) throw new NotFoundError('Plan');
   if (!to.active)
     throw ValidationError.forField(['planKey'], `the plan "${to.key}" is no longer sold`);
@@ -132,16 +133,7 @@ async function preview(
     await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.id } : {})
   ).get(organizationId) as OrganizationTerms;
   const used = await monthTotals(ctx.db, organizationId, month.start);
-  const warnings: string[] = [];
-  for (const meter of terms.meters.values()) {
-    const value = used.get(meter.meter.key) ?? new Decimal(0);
-    const hardLimit = hardLimitOf(meter.quota);
-    if (hardLimit && refusedByHardLimit(meter.quota, value)) {
-      warnings.push(
-        `${meter.meter.key}: ${formatDecimal(value)} used this period is over the ${to.name} plan's HARD limit of ${formatDecimal(hardLimit)}; it will show EXCEEDED and further usage is refused`,
-      );
-    }
-  }
+  const warnings = hardLimitWarnings(terms, used, to, 'this period');
   return {
     result: {
       from,
@@ -179,7 +171,8 @@ function prorationLines(
 }
 
 /**
- * Changes the plan. IMMEDIATELY (upgrades): the new plan and its limits apply now and the rest of
+ * Changes the plan, to the latest version of `input.planKey` or to `target` (a migration's
+ * version). IMMEDIATELY (upgrades): the new plan and its limits apply now and the rest of
  * the period is prorated (with Stripe: the subscription item changes and Stripe invoices the
  * proration at once). PERIOD_END (downgrades): the plan waits as pendingPlan until the renewal
  * (with Stripe: a subscription schedule makes the change at the renewal).
@@ -189,9 +182,10 @@ export async function changePlan(
   ctx: RequestContext,
   organizationId: string,
   input: PlanChangeInput,
+  target?: PlanRow,
 ) {
   await provisionFirst(ctx, organizationId);
-  const change = await changeContext(ctx, organizationId, input);
+  const change = await changeContext(ctx, organizationId, input, target);
   const { result: planPreview, prorations } = await preview(ctx, change, input.timing);
   const immediate = input.timing === 'IMMEDIATELY';
   const stripeAnsweredAt = await changeInStripe(ctx, change, immediate);
