@@ -507,6 +507,16 @@ describe('the catalog as code (npm run cli -- catalog export | diff | apply)', (
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('plans.0.key');
       expect(refused.stderr).toContain('plans.0.prices');
+      // A reference to a meter the file does not define is reported at its entry.
+      const dangling = structuredClone(catalog);
+      dangling.plans[1].quotas[0].meter = 'sms';
+      const danglingFile = join(dir, 'dangling.json');
+      await writeFile(danglingFile, JSON.stringify(dangling));
+      const unknown = await runCli(['catalog', 'diff', danglingFile], b.env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain(
+        'plans.1.quotas.0.meter: unknown meter "sms"; define it with createMeter',
+      );
     } finally {
       await a.drop();
       await b.drop();

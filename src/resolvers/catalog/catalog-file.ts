@@ -61,14 +61,16 @@ export interface CatalogChanges {
  */
 export async function applyCatalog(db: Executor, catalog: CatalogFile): Promise<CatalogChanges> {
   const changes: CatalogChanges = { meters: [], features: [], plans: [], archived: [] };
-  for (const meter of catalog.meters) {
-    if ((await defineMeter(db, meter)).changed) changes.meters.push(meter.key);
+  for (const [index, meter] of catalog.meters.entries()) {
+    const defined = await atEntry(['meters', index], () => defineMeter(db, meter));
+    if (defined.changed) changes.meters.push(meter.key);
   }
-  for (const feature of catalog.features) {
-    if ((await defineFeature(db, feature)).changed) changes.features.push(feature.key);
+  for (const [index, feature] of catalog.features.entries()) {
+    const defined = await atEntry(['features', index], () => defineFeature(db, feature));
+    if (defined.changed) changes.features.push(feature.key);
   }
-  for (const plan of catalog.plans) {
-    const published = await publishPlan(db, plan);
+  for (const [index, plan] of catalog.plans.entries()) {
+    const published = await atEntry(['plans', index], () => publishPlan(db, plan));
     if (published.changed) changes.plans.push(`${plan.key} v${published.plan.version}`);
   }
   const listed = new Set(catalog.plans.map((plan) => plan.key));
@@ -80,6 +82,30 @@ export async function applyCatalog(db: Executor, catalog: CatalogFile): Promise<
     if ((await archivePlan(db, key)).changed) changes.archived.push(key);
   }
   return changes;
+}
+
+/**
+ * The operations speak of their GraphQL argument (`input.quotas.0.meter`); in a file, what is
+ * wrong is at an entry (`plans.2.quotas.0.meter`).
+ */
+async function atEntry<T>(entry: [string, number], work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ValidationError) || error.fieldErrors.length === 0) throw error;
+    const fieldErrors = error.fieldErrors.map((problem) => ({
+      path: [
+        entry[0],
+        String(entry[1]),
+        ...problem.path.slice(problem.path[0] === 'input' ? 1 : 0),
+      ],
+      message: problem.message,
+    }));
+    throw new ValidationError(
+      `Invalid catalog: ${fieldErrors.map((f) => `${f.path.join('.')}: ${f.message}`).join('; ')}`,
+      fieldErrors,
+    );
+  }
 }
 
 /** A dry run: what applying the catalog would change, and how many subscribers each plan has. */
