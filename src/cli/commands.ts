@@ -10,6 +10,7 @@ import {
   diffCatalog,
   readCatalogFile,
 } from '../resolvers/catalog/catalog-file.ts';
+import { type CatalogFormat, printCatalog } from '../resolvers/catalog/catalog-formats.ts';
 import { listPlans } from '../resolvers/catalog/catalog-queries.ts';
 import { syncCatalog } from '../resolvers/catalog/stripe-prices.ts';
 import { monthBefore, runInvoices } from '../resolvers/invoicing/invoice-run.ts';
@@ -140,9 +141,9 @@ export function plans(): Work {
   };
 }
 
-export function catalogExport(): Work {
+export function catalogExport(format: CatalogFormat): Work {
   return async (ctx, print) => {
-    print(JSON.stringify(await exportCatalog(ctx.db), null, 2));
+    print(printCatalog(await exportCatalog(ctx.db), format).trimEnd());
   };
 }
 

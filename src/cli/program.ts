@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Period, parseBillingMonth } from '../billing/period.ts';
+import type { CatalogFormat } from '../resolvers/catalog/catalog-formats.ts';
 import type * as Commands from './commands.ts';
 import { UsageError } from './failures.ts';
 import type { Work } from './runtime.ts';
@@ -137,17 +138,20 @@ function catalogCommands(program: Command): void {
     );
   catalog
     .command('export')
-    .description('prints the catalog (meters, features, plans on sale) as a JSON catalog file')
-    .action(() => run((c) => c.catalogExport()));
+    .description('prints the catalog (meters, features, plans on sale) as a catalog file')
+    .addOption(
+      new Option('--format <format>', 'the file format').choices(['json', 'yaml']).default('json'),
+    )
+    .action((options: { format: CatalogFormat }) => run((c) => c.catalogExport(options.format)));
   catalog
     .command('diff')
     .description('prints what applying FILE would change, and the subscribers it concerns')
-    .argument('<file>', 'a JSON catalog file')
+    .argument('<file>', 'a catalog file: .json, .yaml or .yml, or a .ts or .js module')
     .action((file: string) => run((c) => c.catalogDiff(file)));
   catalog
     .command('apply')
     .description('applies FILE: defines, publishes and archives as it says (idempotent)')
-    .argument('<file>', 'a JSON catalog file')
+    .argument('<file>', 'a catalog file: .json, .yaml or .yml, or a .ts or .js module')
     .action((file: string) => run((c) => c.catalogApply(file)));
 }
 

@@ -1,38 +1,36 @@
-import { readFile } from 'node:fs/promises';
 import { and, count, eq, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Executor } from '../../db/client.ts';
 import { billingSubscriptions, plans } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
 import { parseInput } from '../../validation.ts';
+import { readCatalogSource } from './catalog-formats.ts';
 import { featureInput, meterInput, planInput } from './catalog-input.ts';
 import { defineFeature, defineMeter } from './meter-definitions.ts';
 import { archivePlan, publishPlan } from './plan-publishing.ts';
 
 /**
- * A whole catalog as data (JSON): the meters, features and plans an operator sells, kept under
- * version control and applied with the same operations as the GraphQL mutations.
+ * A whole catalog as data (JSON, YAML or a module): the meters, features and plans an operator
+ * sells, kept under version control and applied with the same operations as the GraphQL
+ * mutations.
  */
-const catalogFile = z.object({
+export const catalogFileSchema = z.object({
+  /** Where editors find the JSON Schema of this file (catalog/catalog.schema.json). */
+  $schema: z.string().optional(),
   meters: z.array(meterInput).max(200).default([]),
   features: z.array(featureInput).max(500).default([]),
   plans: z.array(planInput).max(500).default([]),
 });
-export type CatalogFile = z.infer<typeof catalogFile>;
+export type CatalogFile = z.infer<typeof catalogFileSchema>;
 
 /** The catalog a fresh database starts with (see catalog/default.json). */
 const DEFAULT_CATALOG_PATH = new URL('../../../catalog/default.json', import.meta.url);
 
 /** Reads and checks a catalog file; what is wrong with it comes back as a ValidationError. */
 export async function readCatalogFile(path: string | URL): Promise<CatalogFile> {
-  let json: unknown;
+  const content = await readCatalogSource(path);
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new ValidationError(`catalog file ${String(path)}: ${(error as Error).message}`);
-  }
-  try {
-    return parseInput(catalogFile, json);
+    return parseInput(catalogFileSchema, content);
   } catch (error) {
     if (error instanceof ValidationError) {
       throw new ValidationError(
