@@ -62,7 +62,7 @@ describe('catalog/catalog.schema.json', () => {
 });
 
 describe('the example catalogs in examples/catalogs', () => {
-  it('start a fresh server as YAML: platform tiers at $49, $199 and $799', async () => {
+  it('start a fresh server as YAML: platform tiers at $49, $199 and $799, the deal unlisted', async () => {
     const storage = await createPgliteDirectory();
     const server = await startTestServer({ CATALOG_FILE: EXAMPLES.yaml }, storage);
     try {
@@ -88,6 +88,12 @@ describe('the example catalogs in examples/catalogs', () => {
         { feature: { key: 'sso' }, value: null },
         { feature: { key: 'token_gating' }, value: null },
       ]);
+      const deal = await gql(
+        server.graphqlUrl,
+        '{ plan(key: "enterprise_acme") { private basePrice { formatted } } }',
+        { key: server.adminKey },
+      );
+      expect(deal.data?.plan).toEqual({ private: true, basePrice: { formatted: '$2,500.00' } });
     } finally {
       await server.stop();
       await storage.drop();

@@ -74,6 +74,11 @@ const PlanInputType = builder.inputType('PlanInput', {
     trialDays: t.int({ defaultValue: 0 }),
     quotas: t.field({ type: [PlanQuotaInput], required: true }),
     entitlements: t.field({ type: [PlanEntitlementInput] }),
+    private: t.boolean({
+      defaultValue: false,
+      description:
+        'Not listed by plans and found by plan(key) for ADMIN only: a plan made for one customer, which only an ADMIN sells or moves subscribers to.',
+    }),
   }),
 });
 

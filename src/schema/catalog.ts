@@ -168,6 +168,9 @@ export const PlanType = builder.objectRef<PlanRow>('Plan').implement({
     active: t.exposeBoolean('active', {
       description: 'False once archived: no longer sold; existing subscriptions keep it.',
     }),
+    private: t.exposeBoolean('private', {
+      description: 'True for a plan made for one customer: listed to nobody, sold by ADMIN only.',
+    }),
     version: t.exposeInt('version', {
       description: 'Plans are versioned; subscriptions keep the version they were sold.',
     }),

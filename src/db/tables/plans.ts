@@ -34,6 +34,8 @@ export const plans = pgTable(
     trialDays: integer('trial_days').notNull().default(0),
     /** Inactive plans are no longer sold; existing subscriptions keep them. */
     active: boolean('active').notNull().default(true),
+    /** Not listed and not offered: only an ADMIN sells it, e.g. an enterprise deal. */
+    private: boolean('private').notNull().default(false),
     /** The Stripe product and price of this version, once the catalog is synced. */
     stripeProductId: text('stripe_product_id'),
     stripePriceId: text('stripe_price_id').unique(),

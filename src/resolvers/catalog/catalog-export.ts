@@ -45,6 +45,7 @@ export async function exportCatalog(db: Executor) {
       currency: plan.currency,
       prices: [{ interval: plan.interval, amount: String(plan.basePriceAmount) }],
       trialDays: plan.trialDays,
+      ...(plan.private ? { private: true } : {}),
       quotas: quotas
         .filter((quota) => quota.planId === plan.id)
         .map((quota) => ({

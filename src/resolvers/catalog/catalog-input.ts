@@ -184,6 +184,11 @@ export const planInput = z
       .max(100)
       .nullish()
       .transform((list) => list ?? []),
+    /** Listed by nobody, offered by ADMIN only: a plan made for one customer. */
+    private: z
+      .boolean()
+      .nullish()
+      .transform((value) => value ?? false),
   })
   .superRefine((plan, context) => {
     duplicates(

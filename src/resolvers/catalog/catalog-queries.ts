@@ -13,7 +13,16 @@ import { latestPlanVersion } from './plan-store.ts';
 
 /** The public catalog for pricing pages: plans as currently sold, and the meters. */
 
-/** The newest version of every plan key, cheapest first: on sale only, unless asked. */
+/**
+ * A private plan exists only for ADMIN: to anyone else it is not there (not listed, not found,
+ * not offered), so that one customer's deal stays theirs. Its subscribers still see their own
+ * plan through their subscription.
+ */
+function shownTo(ctx: RequestContext, plan: PlanRow | null): PlanRow | null {
+  return plan && (!plan.private || ctx.principal?.role === 'ADMIN') ? plan : null;
+}
+
+/** The newest version of every public plan key, cheapest first: on sale only, unless asked. */
 export async function listPlans(
   ctx: RequestContext,
   options: { includeArchived: boolean },
@@ -23,24 +32,27 @@ export async function listPlans(
     .from(plans)
     .orderBy(plans.key, desc(plans.version));
   return latest
-    .filter((plan) => plan.active || options.includeArchived)
+    .filter((plan) => !plan.private && (plan.active || options.includeArchived))
     .sort(
       (a, b) => compareAmounts(a.basePriceAmount, b.basePriceAmount) || a.key.localeCompare(b.key),
     );
 }
 
-/** A plan key's newest version, or the one asked for, sold or not (subscribers see theirs). */
+/**
+ * A plan key's newest version, or the one asked for, sold or not (subscribers see theirs); a
+ * private one for ADMIN only.
+ */
 export async function findPlan(
   ctx: RequestContext,
   key: string,
   version: number | null,
 ): Promise<PlanRow | null> {
-  if (version === null) return latestPlanVersion(ctx.db, key);
+  if (version === null) return shownTo(ctx, await latestPlanVersion(ctx.db, key));
   const [plan] = await ctx.db
     .select()
     .from(plans)
     .where(and(eq(plans.key, key), eq(plans.version, version)));
-  return plan ?? null;
+  return shownTo(ctx, plan ?? null);
 }
 
 export async function listMeters(ctx: RequestContext): Promise<MeterRow[]> {

@@ -24,7 +24,7 @@ export interface Published {
  * Publishes a plan: version 1 of a new key, or the next version of an existing one when what it
  * charges or grants differs from the latest (prices, currency, trial days, quotas, overage,
  * entitlements). Versions never change afterwards, so subscribers keep what they were sold; a new
- * name or description is written on the latest version. Publishing an archived key sells it
+ * name, description or privacy (which change nothing anyone pays) is written on the latest version. Publishing an archived key sells it
  * again. Runs in the caller's transaction, serialised per key.
  */
 export async function publishPlan(db: Executor, input: PlanInput): Promise<Published> {
@@ -33,11 +33,19 @@ export async function publishPlan(db: Executor, input: PlanInput): Promise<Publi
   const latest = await latestPlanVersion(db, input.key);
   if (latest && (await termsOf(db, latest)) === termsOfInput(input)) {
     const edited =
-      latest.name !== input.name || latest.description !== input.description || !latest.active;
+      latest.name !== input.name ||
+      latest.description !== input.description ||
+      latest.private !== input.private ||
+      !latest.active;
     if (!edited) return { plan: latest, changed: false };
     const [plan] = await db
       .update(plans)
-      .set({ name: input.name, description: input.description, active: true })
+      .set({
+        name: input.name,
+        description: input.description,
+        private: input.private,
+        active: true,
+      })
       .where(eq(plans.id, latest.id))
       .returning();
     if (!plan) throw new Error(`plan ${latest.id} vanished`);
@@ -57,6 +65,7 @@ export async function publishPlan(db: Executor, input: PlanInput): Promise<Publi
       currency: input.currency,
       interval: 'MONTH',
       trialDays: input.trialDays,
+      private: input.private,
     })
     .returning();
   if (!plan) throw new Error(`plan ${input.key} was not published`);

@@ -6,7 +6,7 @@ import { billingSubscriptions, organizations } from '../../db/schema.ts';
 import { BillingProviderError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { operationKey } from '../../stripe/operation-keys.ts';
-import { latestPlanVersion } from '../catalog/plan-store.ts';
+import { findPlan } from '../catalog/catalog-queries.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { stripeCustomerOf } from './stripe-customers.ts';
 import { syncSubscription } from './stripe-subscription-sync.ts';
@@ -54,7 +54,7 @@ export async function createCheckoutSession(
   input: z.infer<ReturnType<typeof checkoutInput>>,
 ) {
   const stripe = requireStripe(ctx);
-  const plan = await latestPlanVersion(ctx.db, input.planKey);
+  const plan = await findPlan(ctx, input.planKey, null);
   if (!plan) throw new NotFoundError('Plan');
   if (!plan.active)
     throw ValidationError.forField(['planKey'], `the plan "${plan.key}" is no longer sold`);

@@ -16,7 +16,7 @@ import {
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
-import { latestPlanVersion } from '../catalog/plan-store.ts';
+import { findPlan } from '../catalog/catalog-queries.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
@@ -65,7 +65,7 @@ async function changeContext(
     .where(eq(billingSubscriptions.organizationId, organizationId));
   if (!subscription || subscription.status === 'CANCELED') throw new NotFoundError('Subscription');
   // The latest version of the key, unless a migration names the version.
-  const to = target ?? (await latestPlanVersion(ctx.db, input.planKey));
+  const to = target ?? (await findPlan(ctx, input.planKey, null));
   if (!to) throw new NotFoundError('Plan');
   if (!to.active)
     throw ValidationError.forField(['planKey'], `the plan "${to.key}" is no longer sold`);
