@@ -262,7 +262,7 @@ describe('the dashboard in a browser', () => {
     await expect
       .poll(() => failure.textContent(), { timeout: 10_000 })
       .toMatch(
-        /^Authentication failed: (Invalid API key: unknown or revoked|Unauthorized: missing or invalid API key)$/,
+        /^Authentication failed: (Invalid API key: unknown or revoked|Unauthorized: the API key is unknown or revoked)$/,
       );
     const first = await failure.textContent();
     // Both transports have answered by now; the first reason stays, and nothing reconnects.
