@@ -181,10 +181,16 @@ builder.queryFields((t) => ({
   plans: t.field({
     type: [PlanType],
     description:
-      'The latest version of each plan on sale, cheapest first; archived plans only when asked. Public, for pricing pages.',
-    args: { includeArchived: t.arg.boolean({ defaultValue: false }) },
+      'The latest version of each plan on sale, by currency then cheapest first; archived plans only when asked. Public, for pricing pages.',
+    args: {
+      includeArchived: t.arg.boolean({ defaultValue: false }),
+      currency: t.arg.string({ description: 'Only plans sold in this currency, e.g. usd.' }),
+    },
     resolve: (_root, args, ctx) =>
-      listPlans(ctx, { includeArchived: args.includeArchived ?? false }),
+      listPlans(ctx, {
+        includeArchived: args.includeArchived ?? false,
+        currency: args.currency?.toLowerCase() ?? null,
+      }),
   }),
   plan: t.field({
     type: PlanType,

@@ -22,10 +22,13 @@ function shownTo(ctx: RequestContext, plan: PlanRow | null): PlanRow | null {
   return plan && (!plan.private || ctx.principal?.role === 'ADMIN') ? plan : null;
 }
 
-/** The newest version of every public plan key, cheapest first: on sale only, unless asked. */
+/**
+ * The newest version of every public plan key, on sale only unless asked, in one currency when
+ * asked: by currency, then cheapest first (amounts of two currencies do not compare).
+ */
 export async function listPlans(
   ctx: RequestContext,
-  options: { includeArchived: boolean },
+  options: { includeArchived: boolean; currency?: string | null },
 ): Promise<PlanRow[]> {
   const latest = await ctx.db
     .selectDistinctOn([plans.key])
@@ -33,8 +36,12 @@ export async function listPlans(
     .orderBy(plans.key, desc(plans.version));
   return latest
     .filter((plan) => !plan.private && (plan.active || options.includeArchived))
+    .filter((plan) => !options.currency || plan.currency === options.currency)
     .sort(
-      (a, b) => compareAmounts(a.basePriceAmount, b.basePriceAmount) || a.key.localeCompare(b.key),
+      (a, b) =>
+        a.currency.localeCompare(b.currency) ||
+        compareAmounts(a.basePriceAmount, b.basePriceAmount) ||
+        a.key.localeCompare(b.key),
     );
 }
 

@@ -13,13 +13,19 @@ export async function latestPlanVersion(db: Executor, key: string): Promise<Plan
   return plan ?? null;
 }
 
-/** The plan organizations fall back to when they stop paying. */
-export async function freePlanId(db: Executor): Promise<string | null> {
-  const [plan] = await db
-    .select({ id: plans.id })
+/**
+ * The plan organizations paying in `currency` fall back to when they stop paying: the latest
+ * version of a public plan on sale at no price in that currency, the one keyed `free` first.
+ * None: the subscription ends instead (an organization never changes currency).
+ */
+export async function freePlanId(db: Executor, currency: string): Promise<string | null> {
+  const latest = await db
+    .selectDistinctOn([plans.key])
     .from(plans)
-    .where(eq(plans.key, 'free'))
-    .orderBy(desc(plans.version))
-    .limit(1);
-  return plan?.id ?? null;
+    .orderBy(plans.key, desc(plans.version));
+  const free = latest.filter(
+    (plan) =>
+      plan.active && !plan.private && plan.basePriceAmount === 0n && plan.currency === currency,
+  );
+  return (free.find((plan) => plan.key === 'free') ?? free[0])?.id ?? null;
 }

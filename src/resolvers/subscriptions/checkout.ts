@@ -8,6 +8,7 @@ import type { Logger } from '../../logger.ts';
 import { operationKey } from '../../stripe/operation-keys.ts';
 import { findPlan } from '../catalog/catalog-queries.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
+import { currencyOf, refuseOtherCurrency } from './organization-currency.ts';
 import { stripeCustomerOf } from './stripe-customers.ts';
 import { syncSubscription } from './stripe-subscription-sync.ts';
 
@@ -59,6 +60,8 @@ export async function createCheckoutSession(
   if (!plan.active)
     throw ValidationError.forField(['planKey'], `the plan "${plan.key}" is no longer sold`);
   await refuseWhenSubscribed(ctx, organizationId);
+  const currency = await currencyOf(ctx.db, organizationId);
+  if (currency) refuseOtherCurrency(currency, plan, ['planKey']);
   const customerId = await stripeCustomerOf(ctx, stripe, organizationId);
   const session = await stripe.createCheckoutSession({
     organizationId,

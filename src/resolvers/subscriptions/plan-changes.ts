@@ -22,6 +22,7 @@ import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
 import { hardLimitWarnings } from './limit-warnings.ts';
+import { refuseOtherCurrency } from './organization-currency.ts';
 import { changePlanInStripe, stripeRunning } from './stripe-plan-change.ts';
 import { awaitsProvisioning, provisionInStripe } from './stripe-provisioning.ts';
 import { subscriptionChanged } from './subscription-state.ts';
@@ -73,6 +74,7 @@ async function changeContext(
   if (!from) throw new Error(`plan ${subscription.planId} not found`);
   if (from.id === to.id)
     throw ValidationError.forField(['planKey'], `already on the ${to.name} plan`);
+  refuseOtherCurrency(from.currency, to, ['planKey']);
   if (subscription.pendingPlanId === to.id && input.timing === 'PERIOD_END') {
     throw ValidationError.forField(
       ['planKey'],

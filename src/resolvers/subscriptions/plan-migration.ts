@@ -17,6 +17,7 @@ import { monthBefore } from '../invoicing/invoice-run.ts';
 import { monthTotalsOf } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms } from '../metering/meter-terms-store.ts';
 import { hardLimitWarnings } from './limit-warnings.ts';
+import { refuseOtherCurrency } from './organization-currency.ts';
 import { changePlan } from './plan-changes.ts';
 
 export const planMigrationInput = z
@@ -71,12 +72,8 @@ async function migrationVersions(
   ]);
   if (!from) throw new NotFoundError(`Plan "${input.planKey}" version ${input.fromVersion}`);
   if (!to) throw new NotFoundError(`Plan "${input.planKey}" version ${input.toVersion}`);
-  if (from.currency !== to.currency) {
-    throw ValidationError.forField(
-      ['toVersion'],
-      `version ${to.version} is sold in ${to.currency.toUpperCase()} and version ${from.version} in ${from.currency.toUpperCase()}: a subscriber keeps its currency`,
-    );
-  }
+  // Its subscribers pay in the old version's currency.
+  refuseOtherCurrency(from.currency, to, ['toVersion']);
   return { from, to };
 }
 

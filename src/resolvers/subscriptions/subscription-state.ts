@@ -7,6 +7,7 @@ import type { Logger } from '../../logger.ts';
 import { freePlanId } from '../catalog/plan-store.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { announceSubscription, announceTermsChanged } from '../live/announcements.ts';
+import { currencyOf } from './organization-currency.ts';
 
 type LiveServices = Pick<Services, 'live'>;
 
@@ -19,6 +20,12 @@ export function subscriptionChanged(services: LiveServices, row: BillingSubscrip
   announceSubscription(services, row);
 }
 
+/** The free plan in the currency the organization pays in, if the catalog has one. */
+async function freePlanFor(db: Executor, row: BillingSubscriptionRow): Promise<string | null> {
+  const currency = await currencyOf(db, row.organizationId);
+  return currency ? freePlanId(db, currency) : null;
+}
+
 /**
  * Dunning's end: after too many failed payments, or when Stripe deleted the subscription, the
  * organization goes on the free plan (ACTIVE, no Stripe subscription), and its limits with it.
@@ -28,7 +35,7 @@ export async function fallBackToFree(
   row: BillingSubscriptionRow,
   now: Date,
 ): Promise<BillingSubscriptionRow> {
-  const free = await freePlanId(db);
+  const free = await freePlanFor(db, row);
   if (free && free !== row.planId) await assignPlan(db, row.organizationId, free, now);
   const [updated] = await db
     .update(billingSubscriptions)
@@ -78,7 +85,9 @@ async function renew(
   row: BillingSubscriptionRow,
 ): Promise<BillingSubscriptionRow | null> {
   const endedAt = row.currentPeriodEnd;
-  const planId = row.cancelAtPeriodEnd ? await freePlanId(tx) : (row.pendingPlanId ?? row.planId);
+  const planId = row.cancelAtPeriodEnd
+    ? await freePlanFor(tx, row)
+    : (row.pendingPlanId ?? row.planId);
   const [updated] = await tx
     .update(billingSubscriptions)
     .set(
