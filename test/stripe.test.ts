@@ -193,14 +193,17 @@ describe('Checkout', () => {
       { key: org.ownerKey },
     );
     const sessionId = checkout.data?.createCheckoutSession.session.id;
-    expect(fake.state.checkoutSessions.get(sessionId)?.expires_at).toBe(
-      tenth.getTime() / 1000 + 86_400,
-    );
+    // The fake's clock ticks on in whole seconds: times are the 10th at 12:00 and a few seconds.
+    const session = fake.state.checkoutSessions.get(sessionId);
+    expect((session?.created ?? 0) - tenth.getTime() / 1000).toBeLessThan(30);
+    expect((session?.expires_at ?? 0) - (session?.created ?? 0)).toBe(86_400);
     await fake.completeCheckoutSession(sessionId);
     const trialing = await until(org.ownerKey, 'the trial', (s) => s.status === 'TRIALING');
-    // 14 days of trial from the 10th at 12:00: the 24th at 12:00.
-    expect(trialing.trialEnd).toBe(new Date(tenth.getTime() + 14 * 86_400_000).toISOString());
     const stripe = fake.state.subscriptions.get(trialing.stripeSubscriptionId);
+    // 14 days of trial from the 10th at 12:00 (and those seconds): the 24th at 12:00.
+    const started = stripe?.start_date ?? 0;
+    expect(started - tenth.getTime() / 1000).toBeLessThan(30);
+    expect(trialing.trialEnd).toBe(new Date((started + 14 * 86_400) * 1000).toISOString());
     expect(stripe?.billing_cycle_anchor).toBe(nextFirst.getTime() / 1000);
 
     await fake.advanceToPeriodEnd(trialing.stripeSubscriptionId);
