@@ -214,6 +214,66 @@ describe('defining a catalog through GraphQL (ADMIN)', () => {
   });
 });
 
+describe('a version sold monthly and yearly', () => {
+  const PRICES = `query ($key: String!) { plan(key: $key) {
+    version interval basePrice { amount } prices { interval amount { amount formatted } }
+  } }`;
+
+  it('keeps one price per interval; basePrice is the monthly one, else the only one', async () => {
+    // $8 a month or $80 a year.
+    const both = await admin(PUBLISH, {
+      input: teamPlan('800', {
+        key: 'chat_plus',
+        prices: [
+          { interval: 'YEAR', amount: '8000' },
+          { interval: 'MONTH', amount: '800' },
+        ],
+      }),
+    });
+    expect(both.data?.publishPlan.__typename).toBe('PublishPlanSuccess');
+    expect((await admin(PRICES, { key: 'chat_plus' })).data?.plan).toEqual({
+      version: 1,
+      interval: 'MONTH',
+      basePrice: { amount: '800' },
+      prices: [
+        { interval: 'MONTH', amount: { amount: '800', formatted: '$8.00' } },
+        { interval: 'YEAR', amount: { amount: '8000', formatted: '$80.00' } },
+      ],
+    });
+    // The same prices in another order change nothing; a new yearly price is a new version.
+    const same = await admin(PUBLISH, {
+      input: teamPlan('800', {
+        key: 'chat_plus',
+        prices: [
+          { interval: 'MONTH', amount: '800' },
+          { interval: 'YEAR', amount: '8000' },
+        ],
+      }),
+    });
+    expect(same.data?.publishPlan).toMatchObject({ changed: false, plan: { version: 1 } });
+    const cheaper = await admin(PUBLISH, {
+      input: teamPlan('800', {
+        key: 'chat_plus',
+        prices: [
+          { interval: 'MONTH', amount: '800' },
+          { interval: 'YEAR', amount: '7900' },
+        ],
+      }),
+    });
+    expect(cheaper.data?.publishPlan).toMatchObject({ changed: true, plan: { version: 2 } });
+
+    const yearlyOnly = await admin(PUBLISH, {
+      input: teamPlan('0', { key: 'annual', prices: [{ interval: 'YEAR', amount: '120000' }] }),
+    });
+    expect(yearlyOnly.data?.publishPlan.__typename).toBe('PublishPlanSuccess');
+    expect((await admin(PRICES, { key: 'annual' })).data?.plan).toMatchObject({
+      interval: 'YEAR',
+      basePrice: { amount: '120000' },
+      prices: [{ interval: 'YEAR', amount: { amount: '120000', formatted: '$1,200.00' } }],
+    });
+  });
+});
+
 describe('what the catalog refuses', () => {
   const fieldErrors = (result: { fieldErrors?: { path: string[]; message: string }[] }) =>
     result.fieldErrors?.map((e) => e.path.join('.'));
@@ -265,15 +325,18 @@ describe('what the catalog refuses', () => {
     });
     expect(fieldErrors(unpriced.data?.publishPlan)).toEqual(['input.quotas.0.overageUnitPrice']);
 
-    const yearly = await admin(PUBLISH, {
+    const twoYears = await admin(PUBLISH, {
       input: teamPlan('100', {
         key: 'yearly',
-        prices: [{ interval: 'YEAR', amount: '10000' }],
+        prices: [
+          { interval: 'YEAR', amount: '10000' },
+          { interval: 'YEAR', amount: '9000' },
+        ],
         entitlements: [],
         quotas: [],
       }),
     });
-    expect(fieldErrors(yearly.data?.publishPlan)).toEqual(['input.prices.0.interval']);
+    expect(fieldErrors(twoYears.data?.publishPlan)).toEqual(['input.prices.1.interval']);
 
     // Nothing of any refused plan was published.
     const keys = (await admin('{ plans(includeArchived: true) { key } }')).data?.plans.map(

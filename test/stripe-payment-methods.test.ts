@@ -166,7 +166,7 @@ describe('provisioning a customer without a payment method', () => {
     const { org, stripeId, customerId } = await provisioned('starter');
     await fake.advanceTime(3 * DAY);
     expect(await changePlan(org.ownerKey, 'growth')).toEqual({ __typename: 'ChangePlanSuccess' });
-    expect(stripeSubscription(stripeId).items.data[0]?.price.lookup_key).toBe('growth_v1');
+    expect(stripeSubscription(stripeId).items.data[0]?.price.lookup_key).toBe('growth_v1_month');
     const proration = latestInvoice(stripeId);
     expect(proration).toMatchObject({
       billing_reason: 'subscription_update',

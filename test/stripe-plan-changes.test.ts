@@ -99,7 +99,7 @@ describe('operations repeated within a day', () => {
 
     await fake.advanceToPeriodEnd(stripeId);
     await fake.webhooks.flush();
-    expect(stripePriceOf(stripeId)).toBe('starter_v1');
+    expect(stripePriceOf(stripeId)).toBe('starter_v1_month');
     expect(renewalTotal(stripeId)).toBe(4900); // starter: $49.00 for the new month
     await waitFor('the downgrade at renewal', async () => {
       const s = await subscriptionOf(org.ownerKey);
@@ -186,7 +186,7 @@ describe('one organization, one Stripe subscription', () => {
     timeout: 30_000,
   }, async () => {
     const { org, stripeId } = await provisioned('starter');
-    const second = await subscribeInStripe(stripeId, org.id, 'scale_v1');
+    const second = await subscribeInStripe(stripeId, org.id, 'scale_v1_month');
     await fake.webhooks.flush();
     await waitFor('the duplicate canceled', async () =>
       fake.state.subscriptions.get(second.id)?.status === 'canceled' ? true : undefined,
@@ -230,7 +230,7 @@ describe('one organization, one Stripe subscription', () => {
     fake.setWebhookUrl(null);
     await dashboard().subscriptions.cancel(stripeId);
     fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
-    const next = await subscribeInStripe(stripeId, org.id, 'growth_v1');
+    const next = await subscribeInStripe(stripeId, org.id, 'growth_v1_month');
     await fake.webhooks.flush();
     const replaced = await waitFor('the new subscription', async () => {
       const s = await subscriptionOf(org.ownerKey);
@@ -275,7 +275,7 @@ describe('a plan change while provisioning runs', () => {
     );
     expect(ofOrg).toHaveLength(1);
     const stripeId = subscription[0]?.id as string;
-    expect(stripePriceOf(stripeId)).toBe('scale_v1');
+    expect(stripePriceOf(stripeId)).toBe('scale_v1_month');
     const billed = [...fake.state.invoices.values()].filter(
       (i) => i.parent?.subscription_details?.subscription === stripeId,
     );

@@ -87,9 +87,10 @@ describe('migrating Stripe subscribers of growth v1 to v2', () => {
       notMigrated: [],
     });
     const v2Prices = () =>
-      [...fake.state.prices.values()].filter((p) => p.lookup_key === 'growth_v2');
+      [...fake.state.prices.values()].filter((p) => p.lookup_key === 'growth_v2_month');
     const creations = fake.requests.filter(
-      (r) => r.method === 'POST' && r.path === '/v1/prices' && r.params.lookup_key === 'growth_v2',
+      (r) =>
+        r.method === 'POST' && r.path === '/v1/prices' && r.params.lookup_key === 'growth_v2_month',
     );
     expect(creations.map((r) => r.fault ?? r.status)).toEqual(['lose', 200]);
     expect(new Set(creations.map((r) => r.idempotencyKey)).size).toBe(1);
@@ -98,7 +99,7 @@ describe('migrating Stripe subscribers of growth v1 to v2', () => {
     for (const { org, stripeId } of subscribers) {
       // Still billed growth v1 until the renewal; a schedule holds v2 for the next phase.
       const stripeSubscription = fake.state.subscriptions.get(stripeId);
-      expect(stripeSubscription?.items.data[0]?.price.lookup_key).toBe('growth_v1');
+      expect(stripeSubscription?.items.data[0]?.price.lookup_key).toBe('growth_v1_month');
       const schedule = fake.state.subscriptionSchedules.get(stripeSubscription?.schedule as string);
       expect(schedule?.phases.at(-1)?.items[0]?.price).toBe(v2Prices()[0]?.id);
       const ours = await gql(server.graphqlUrl, SUBSCRIPTION, { key: org.ownerKey });
@@ -113,7 +114,7 @@ describe('migrating Stripe subscribers of growth v1 to v2', () => {
     await fake.webhooks.flush();
     for (const { org, stripeId } of subscribers) {
       expect(fake.state.subscriptions.get(stripeId)?.items.data[0]?.price.lookup_key).toBe(
-        'growth_v2',
+        'growth_v2_month',
       );
       const ours = await gql(server.graphqlUrl, SUBSCRIPTION, { key: org.ownerKey });
       expect(ours.data?.subscription).toMatchObject({ plan: { version: 2 }, pendingPlan: null });

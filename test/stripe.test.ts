@@ -281,7 +281,7 @@ describe('provisioning', () => {
     expect((await subscriptionOf(org.ownerKey)).plan.key).toBe('starter');
     expect(
       fake.state.subscriptions.get(s.stripeSubscriptionId)?.items.data[0]?.price.lookup_key,
-    ).toBe('starter_v1');
+    ).toBe('starter_v1_month');
   });
 });
 

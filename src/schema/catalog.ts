@@ -152,9 +152,12 @@ export const PlanType = builder.objectRef<PlanRow>('Plan').implement({
       type: [PlanPriceType],
       description:
         'Every interval this version is sold at. Quotas are per calendar month whatever the interval.',
-      resolve: (plan) => [
-        { interval: plan.interval, amount: plan.basePriceAmount, currency: plan.currency },
-      ],
+      resolve: async (plan, _args, ctx) =>
+        (await ctx.loaders.pricesByPlanId.load(plan.id)).map((price) => ({
+          interval: price.interval,
+          amount: price.amount,
+          currency: plan.currency,
+        })),
     }),
     entitlements: t.field({
       type: [PlanEntitlementType],

@@ -4,16 +4,20 @@ import { BillingProviderError } from '../errors.ts';
 import { call, stripeAmount } from './call.ts';
 import { StripeInvoicing } from './invoicing.ts';
 
-/** One plan version as Stripe sells it: a product per plan key, a price per version. */
+/** One plan version as Stripe sells it: a product per plan key, a price per version and interval. */
 export interface PlanVersion {
   id: string;
   key: string;
   name: string;
   version: number;
   currency: string;
-  /** In the smallest currency unit. */
-  basePriceAmount: bigint;
+}
+
+/** One interval's price of a version. */
+export interface VersionPrice {
   interval: 'MONTH' | 'YEAR';
+  /** In the smallest currency unit. */
+  amount: bigint;
 }
 
 /**
@@ -39,8 +43,15 @@ export class StripeGateway {
     this.invoicing = new StripeInvoicing(stripe);
   }
 
-  /** The plan version's product and monthly price, made when missing (lookup key per version). */
-  async ensurePlanPrice(plan: PlanVersion): Promise<{ productId: string; priceId: string }> {
+  /**
+   * The product of the plan key and the price of one version and interval, made when missing.
+   * Found by lookup key `<plan>_v<version>_<interval>` (a monthly price made before yearly
+   * prices existed has `<plan>_v<version>`), else created under one idempotency key per price.
+   */
+  async ensurePlanPrice(
+    plan: PlanVersion,
+    price: VersionPrice,
+  ): Promise<{ productId: string; priceId: string }> {
     return call(async () => {
       const productId = `billing_plan_${plan.key}`;
       await this.#stripe.products.retrieve(productId).catch(async (error: unknown) => {
@@ -50,23 +61,37 @@ export class StripeGateway {
           { idempotencyKey: `product:${plan.key}` },
         );
       });
-      const lookupKey = `${plan.key}_v${plan.version}`;
-      const existing = await this.#stripe.prices.list({ lookup_keys: [lookupKey], limit: 1 });
+      const monthly = price.interval === 'MONTH';
+      const lookupKey = `${plan.key}_v${plan.version}_${price.interval.toLowerCase()}`;
+      const legacy = `${plan.key}_v${plan.version}`;
+      const existing = await this.#stripe.prices.list({
+        lookup_keys: monthly ? [lookupKey, legacy] : [lookupKey],
+        limit: 2,
+      });
       const found = existing.data[0];
       if (found) return { productId, priceId: found.id };
-      const price = await this.#stripe.prices.create(
+      const created = await this.#stripe.prices.create(
         {
           product: productId,
           currency: plan.currency,
-          unit_amount: stripeAmount(plan.basePriceAmount, `the price of ${plan.name}`),
-          recurring: { interval: plan.interval === 'YEAR' ? 'year' : 'month' },
+          unit_amount: stripeAmount(
+            price.amount,
+            `the ${price.interval.toLowerCase()}ly price of ${plan.name}`,
+          ),
+          recurring: { interval: monthly ? 'month' : 'year' },
           lookup_key: lookupKey,
-          nickname: `${plan.name} v${plan.version}`,
-          metadata: { plan_id: plan.id, plan_key: plan.key, plan_version: String(plan.version) },
+          nickname: `${plan.name} v${plan.version} (${monthly ? 'monthly' : 'yearly'})`,
+          metadata: {
+            plan_id: plan.id,
+            plan_key: plan.key,
+            plan_version: String(plan.version),
+            interval: price.interval,
+          },
         },
-        { idempotencyKey: `price:${plan.id}` },
+        // The monthly price keeps the key it had when it was a version's only price.
+        { idempotencyKey: monthly ? `price:${plan.id}` : `price:${plan.id}:year` },
       );
-      return { productId, priceId: price.id };
+      return { productId, priceId: created.id };
     });
   }
 

@@ -26,9 +26,13 @@ export const plans = pgTable(
     version: integer('version').notNull().default(1),
     name: text('name').notNull(),
     description: text('description'),
-    /** Flat price per interval, in the smallest currency unit. */
+    /**
+     * The price of the default interval, in the smallest currency unit (every interval's price is
+     * in plan_prices): the monthly one, or the only one a yearly-only plan has.
+     */
     basePriceAmount: moneyAmount('base_price_amount').notNull(),
     currency: text('currency').notNull().default('usd'),
+    /** The default interval: MONTH when the version has a monthly price, else YEAR. */
     interval: billingInterval('interval').notNull().default('MONTH'),
     /** Trial length for self-serve sign-up through Checkout. */
     trialDays: integer('trial_days').notNull().default(0),
@@ -36,15 +40,33 @@ export const plans = pgTable(
     active: boolean('active').notNull().default(true),
     /** Not listed and not offered: only an ADMIN sells it, e.g. an enterprise deal. */
     private: boolean('private').notNull().default(false),
-    /** The Stripe product and price of this version, once the catalog is synced. */
+    /** The Stripe product of this plan key, once the catalog is synced (prices in plan_prices). */
     stripeProductId: text('stripe_product_id'),
-    stripePriceId: text('stripe_price_id').unique(),
     ...timestamps,
   },
   (t) => [
     unique('plans_key_version_unique').on(t.key, t.version),
     check('plans_base_price_non_negative', sql`${t.basePriceAmount} >= 0`),
     check('plans_trial_days_non_negative', sql`${t.trialDays} >= 0`),
+  ],
+);
+
+/** What a subscription on a version pays per interval: one price per interval it is sold at. */
+export const planPrices = pgTable(
+  'plan_prices',
+  {
+    planId: text('plan_id')
+      .notNull()
+      .references(() => plans.id, { onDelete: 'cascade' }),
+    interval: billingInterval('interval').notNull(),
+    /** In the smallest unit of the plan's currency, per interval. */
+    amount: moneyAmount('amount').notNull(),
+    /** The Stripe price of this version and interval, once made. */
+    stripePriceId: text('stripe_price_id').unique(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.planId, t.interval] }),
+    check('plan_prices_amount_non_negative', sql`${t.amount} >= 0`),
   ],
 );
 
@@ -85,4 +107,5 @@ export const planQuotas = pgTable(
 
 export type PlanRow = typeof plans.$inferSelect;
 export type PlanQuotaRow = typeof planQuotas.$inferSelect;
+export type PlanPriceRow = typeof planPrices.$inferSelect;
 export type { OverageTier };

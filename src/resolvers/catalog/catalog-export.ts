@@ -1,7 +1,14 @@
 import { asc, desc, inArray } from 'drizzle-orm';
 import { formatDecimal } from '../../billing/decimal.ts';
 import type { Executor } from '../../db/client.ts';
-import { features, meters, planEntitlements, planQuotas, plans } from '../../db/schema.ts';
+import {
+  features,
+  meters,
+  planEntitlements,
+  planPrices,
+  planQuotas,
+  plans,
+} from '../../db/schema.ts';
 
 /**
  * The catalog as a file's content: every meter and feature, and the latest version of every
@@ -23,6 +30,14 @@ export async function exportCatalog(db: Executor) {
           .from(planQuotas)
           .where(inArray(planQuotas.planId, ids))
           .orderBy(planQuotas.meterKey);
+  const prices =
+    ids.length === 0
+      ? []
+      : await db
+          .select()
+          .from(planPrices)
+          .where(inArray(planPrices.planId, ids))
+          .orderBy(planPrices.interval);
   const entitlements =
     ids.length === 0
       ? []
@@ -43,7 +58,9 @@ export async function exportCatalog(db: Executor) {
       name: plan.name,
       ...(plan.description !== null ? { description: plan.description } : {}),
       currency: plan.currency,
-      prices: [{ interval: plan.interval, amount: String(plan.basePriceAmount) }],
+      prices: prices
+        .filter((price) => price.planId === plan.id)
+        .map((price) => ({ interval: price.interval, amount: String(price.amount) })),
       trialDays: plan.trialDays,
       ...(plan.private ? { private: true } : {}),
       quotas: quotas

@@ -209,15 +209,6 @@ export const planInput = z
       'feature',
       context,
     );
-    plan.prices.forEach((price, index) => {
-      if (price.interval !== 'MONTH') {
-        context.addIssue({
-          code: 'custom',
-          path: ['prices', index, 'interval'],
-          message: 'only MONTH prices are sold so far; yearly billing is not supported yet',
-        });
-      }
-    });
   });
 export type PlanInput = z.infer<typeof planInput>;
 

@@ -7,9 +7,11 @@ import {
   type MeterRow,
   meters,
   type PlanEntitlementRow,
+  type PlanPriceRow,
   type PlanQuotaRow,
   type PlanRow,
   planEntitlements,
+  planPrices,
   planQuotas,
   plans,
 } from '../../db/schema.ts';
@@ -24,6 +26,15 @@ export function catalogLoaders(db: Database) {
         .from(plans)
         .where(inArray(plans.id, [...ids]));
       return byKey(ids, rows, (row) => row.id);
+    }),
+    /** MONTH before YEAR. */
+    pricesByPlanId: new DataLoader<string, PlanPriceRow[]>(async (planIds) => {
+      const rows = await db
+        .select()
+        .from(planPrices)
+        .where(inArray(planPrices.planId, [...planIds]))
+        .orderBy(planPrices.interval);
+      return groupByKey(planIds, rows, (row) => row.planId);
     }),
     quotasByPlanId: new DataLoader<string, PlanQuotaRow[]>(async (planIds) => {
       const rows = await db

@@ -7,6 +7,7 @@ import {
   meters,
   type PlanRow,
   planEntitlements,
+  planPrices,
   planQuotas,
   plans,
 } from '../../db/schema.ts';
@@ -51,8 +52,10 @@ export async function publishPlan(db: Executor, input: PlanInput): Promise<Publi
     if (!plan) throw new Error(`plan ${latest.id} vanished`);
     return { plan, changed: true };
   }
-  const monthly = input.prices.find((price) => price.interval === 'MONTH');
-  if (!monthly) throw new Error('planInput lets only monthly prices through');
+  // The default interval is the monthly one when there is one: its price is the plan's basePrice.
+  const base =
+    input.prices.find((price) => price.interval === 'MONTH') ??
+    (input.prices[0] as PlanInput['prices'][number]);
   const [plan] = await db
     .insert(plans)
     .values({
@@ -61,14 +64,23 @@ export async function publishPlan(db: Executor, input: PlanInput): Promise<Publi
       version: (latest?.version ?? 0) + 1,
       name: input.name,
       description: input.description,
-      basePriceAmount: monthly.amount,
+      basePriceAmount: base.amount,
       currency: input.currency,
-      interval: 'MONTH',
+      interval: base.interval,
       trialDays: input.trialDays,
       private: input.private,
     })
     .returning();
   if (!plan) throw new Error(`plan ${input.key} was not published`);
+  await db
+    .insert(planPrices)
+    .values(
+      input.prices.map((price) => ({
+        planId: plan.id,
+        interval: price.interval,
+        amount: price.amount,
+      })),
+    );
   if (input.quotas.length > 0) {
     await db.insert(planQuotas).values(
       input.quotas.map((quota) => ({
@@ -207,6 +219,7 @@ function termsOfInput(input: PlanInput): string {
 }
 
 async function termsOf(db: Executor, plan: PlanRow): Promise<string> {
+  const prices = await db.select().from(planPrices).where(eq(planPrices.planId, plan.id));
   const quotas = await db.select().from(planQuotas).where(eq(planQuotas.planId, plan.id));
   const entitlements = await db
     .select()
@@ -214,7 +227,7 @@ async function termsOf(db: Executor, plan: PlanRow): Promise<string> {
     .where(eq(planEntitlements.planId, plan.id));
   return termsText({
     currency: plan.currency,
-    prices: [[plan.interval, String(plan.basePriceAmount)]],
+    prices: prices.map((price) => [price.interval, String(price.amount)]),
     trialDays: plan.trialDays,
     quotas: quotas.map((quota) => [
       quota.meterKey,

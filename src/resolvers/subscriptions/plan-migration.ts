@@ -11,7 +11,7 @@ import {
 } from '../../db/schema.ts';
 import { BillingProviderError, NotFoundError, ValidationError } from '../../errors.ts';
 import { findPlan } from '../catalog/catalog-queries.ts';
-import { stripePriceOf } from '../catalog/stripe-prices.ts';
+import { ensureStripePrices } from '../catalog/stripe-prices.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { monthBefore } from '../invoicing/invoice-run.ts';
 import { monthTotalsOf } from '../metering/limit-changes.ts';
@@ -192,16 +192,13 @@ export async function migratePlanSubscribers(
   ctx: RequestContext,
   input: PlanMigrationInput & { timing: 'IMMEDIATELY' | 'PERIOD_END' },
 ): Promise<{ migrated: number; notMigrated: NotMigrated[] }> {
-  const versions = await migrationVersions(ctx, input);
-  const { from } = versions;
-  if (!versions.to.active) {
+  const { from, to } = await migrationVersions(ctx, input);
+  if (!to.active) {
     throw ValidationError.forField(['planKey'], `the plan "${from.key}" is no longer sold`);
   }
-  // With Stripe, the target's price first, once: a Stripe outage then moves nobody, and each
-  // subscriber's change finds the price instead of looking it up again.
-  const to = ctx.stripe
-    ? { ...versions.to, stripePriceId: await stripePriceOf(ctx, ctx.stripe, versions.to) }
-    : versions.to;
+  // With Stripe, the target's prices first, once: a Stripe outage then moves nobody, and each
+  // subscriber's change finds its price made.
+  if (ctx.stripe) await ensureStripePrices(ctx, ctx.stripe, to);
   let migrated = 0;
   const notMigrated: NotMigrated[] = [];
   for await (const batch of subscriberBatches(ctx.db, from.id)) {

@@ -9,6 +9,7 @@ import {
   invoices,
   organizations,
   type PlanRow,
+  planPrices,
   plans,
 } from '../../db/schema.ts';
 import type { SubscriptionStatus } from '../../db/tables/enums.ts';
@@ -59,10 +60,19 @@ export async function applyStripeSubscription(
     await applyStripeSubscription(services, log, settled.known, observedAt);
   }
   const priceId = subscription.items.data[0]?.price.id;
-  const [plan] = priceId
-    ? await services.db.select().from(plans).where(eq(plans.stripePriceId, priceId))
+  const [priced] = priceId
+    ? await services.db
+        .select({ plan: plans })
+        .from(planPrices)
+        .innerJoin(plans, eq(plans.id, planPrices.planId))
+        .where(eq(planPrices.stripePriceId, priceId))
     : [];
-  const seen: StripeState = { subscription, observedAt, organizationId, plan: plan ?? null };
+  const seen: StripeState = {
+    subscription,
+    observedAt,
+    organizationId,
+    plan: priced?.plan ?? null,
+  };
   const updated = await services.db.transaction((tx) =>
     applyInTransaction(tx, services, log, seen),
   );
