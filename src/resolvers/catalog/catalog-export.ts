@@ -4,6 +4,7 @@ import type { Executor } from '../../db/client.ts';
 import {
   features,
   meters,
+  type PlanQuotaRow,
   planEntitlements,
   planPrices,
   planQuotas,
@@ -63,24 +64,7 @@ export async function exportCatalog(db: Executor) {
         .map((price) => ({ interval: price.interval, amount: String(price.amount) })),
       trialDays: plan.trialDays,
       ...(plan.private ? { private: true } : {}),
-      quotas: quotas
-        .filter((quota) => quota.planId === plan.id)
-        .map((quota) => ({
-          meter: quota.meterKey,
-          included: quota.includedQuantity === null ? null : formatDecimal(quota.includedQuantity),
-          mode: quota.limitMode,
-          ...(quota.overageUnitPrice !== null
-            ? { overageUnitPrice: formatDecimal(quota.overageUnitPrice) }
-            : {}),
-          ...(quota.overageTiers
-            ? {
-                overageTiers: quota.overageTiers.map((tier) => ({
-                  upTo: tier.upTo === null ? null : formatDecimal(tier.upTo),
-                  unitPrice: formatDecimal(tier.unitPrice),
-                })),
-              }
-            : {}),
-        })),
+      quotas: quotas.filter((quota) => quota.planId === plan.id).map(quotaOfFile),
       entitlements: entitlements
         .filter((entitlement) => entitlement.planId === plan.id)
         .map((entitlement) => ({
@@ -88,5 +72,25 @@ export async function exportCatalog(db: Executor) {
           ...(entitlement.value !== null ? { value: entitlement.value } : {}),
         })),
     })),
+  };
+}
+
+/** A quota as a catalog file writes it: decimals canonical, absent fields left out. */
+function quotaOfFile(quota: PlanQuotaRow) {
+  return {
+    meter: quota.meterKey,
+    included: quota.includedQuantity === null ? null : formatDecimal(quota.includedQuantity),
+    mode: quota.limitMode,
+    ...(quota.overageUnitPrice !== null
+      ? { overageUnitPrice: formatDecimal(quota.overageUnitPrice) }
+      : {}),
+    ...(quota.overageTiers
+      ? {
+          overageTiers: quota.overageTiers.map((tier) => ({
+            upTo: tier.upTo === null ? null : formatDecimal(tier.upTo),
+            unitPrice: formatDecimal(tier.unitPrice),
+          })),
+        }
+      : {}),
   };
 }

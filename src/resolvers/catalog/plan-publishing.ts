@@ -72,19 +72,23 @@ export async function publishPlan(db: Executor, input: PlanInput): Promise<Publi
     })
     .returning();
   if (!plan) throw new Error(`plan ${input.key} was not published`);
-  await db
-    .insert(planPrices)
-    .values(
-      input.prices.map((price) => ({
-        planId: plan.id,
-        interval: price.interval,
-        amount: price.amount,
-      })),
-    );
+  await insertTerms(db, plan.id, input);
+  return { plan, changed: true };
+}
+
+/** A new version's prices, quotas and entitlements, as the input gives them. */
+async function insertTerms(db: Executor, planId: string, input: PlanInput): Promise<void> {
+  await db.insert(planPrices).values(
+    input.prices.map((price) => ({
+      planId: planId,
+      interval: price.interval,
+      amount: price.amount,
+    })),
+  );
   if (input.quotas.length > 0) {
     await db.insert(planQuotas).values(
       input.quotas.map((quota) => ({
-        planId: plan.id,
+        planId: planId,
         meterKey: quota.meter,
         includedQuantity: quota.included,
         limitMode: quota.mode,
@@ -101,13 +105,12 @@ export async function publishPlan(db: Executor, input: PlanInput): Promise<Publi
   if (input.entitlements.length > 0) {
     await db.insert(planEntitlements).values(
       input.entitlements.map((entitlement) => ({
-        planId: plan.id,
+        planId: planId,
         featureKey: entitlement.feature,
         value: entitlement.value,
       })),
     );
   }
-  return { plan, changed: true };
 }
 
 /** Stops selling every version of the plan; its subscribers keep theirs. */
