@@ -27,6 +27,8 @@ export interface InvoiceLine {
 export interface InvoiceInput {
   currency: string;
   plan: { name: string; basePriceAmount: bigint };
+  /** The base is charged yearly (as a BASE adjustment when the year begins), not this month. */
+  billedYearly?: boolean;
   /** What the base bills: the month, or from a mid-month start (or the end of a trial) to the next 1st. */
   period: Period;
   /** The whole calendar month of the period (the base is prorated by its seconds). */
@@ -38,7 +40,8 @@ export interface InvoiceInput {
     used: Decimal;
     quota: EffectiveQuota;
   }[];
-  adjustments: { kind: 'PRORATION' | 'CREDIT'; description: string; amount: bigint }[];
+  /** Prorations, credits and a year's base charged this month. */
+  adjustments: { kind: 'PRORATION' | 'CREDIT' | 'BASE'; description: string; amount: bigint }[];
   /** A Stripe subscription bills the base and the prorations itself: those lines are prepaid. */
   subscriptionBilledByStripe: boolean;
 }
@@ -68,7 +71,7 @@ export function computeInvoice(input: InvoiceInput): ComputedInvoice {
   for (const adjustment of input.adjustments) {
     lines.push({
       ...amountOnlyLine(adjustment.kind, adjustment.description, adjustment.amount, input.currency),
-      prepaid: prepaid && adjustment.kind === 'PRORATION',
+      prepaid: prepaid && adjustment.kind !== 'CREDIT',
     });
   }
   const sumOf = (some: InvoiceLine[]) => some.reduce((t, line) => t + line.amount.amount, 0n);
@@ -115,6 +118,7 @@ function baseLine(input: InvoiceInput): Omit<InvoiceLine, 'prepaid'> {
   const monthName = MONTH_NAME.format(month.start);
   const line = (description: string, amount: bigint) =>
     amountOnlyLine('BASE', description, amount, input.currency);
+  if (input.billedYearly) return line(`${plan.name} plan, ${monthName} (billed yearly)`, 0n);
   if (period.start.getTime() === month.start.getTime()) {
     return line(`${plan.name} plan, ${monthName}`, plan.basePriceAmount);
   }

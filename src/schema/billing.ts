@@ -18,7 +18,7 @@ import {
 } from '../resolvers/subscriptions/plan-changes.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
-import { PlanType } from './catalog.ts';
+import { BillingIntervalEnum, PlanType } from './catalog.ts';
 import { ErrorInterface, isErrorNamed } from './error-types.ts';
 import { InvoiceLineItemType } from './invoice-lines.ts';
 import { MoneyType } from './money-type.ts';
@@ -113,6 +113,11 @@ builder.queryField('previewPlanChange', (t) =>
     args: {
       planKey: t.arg.string({ required: true }),
       timing: t.arg({ type: PlanChangeTimingEnum, defaultValue: 'IMMEDIATELY' }),
+      interval: t.arg({
+        type: BillingIntervalEnum,
+        description:
+          'The interval to be charged at; the current one when left out (if the plan is sold at it).',
+      }),
       organizationId: t.arg.id({ description: 'ADMIN keys name the organization.' }),
     },
     resolve: (_root, args, ctx) =>
@@ -138,6 +143,11 @@ builder.mutationField('changePlan', (t) =>
     args: {
       planKey: t.arg.string({ required: true }),
       timing: t.arg({ type: PlanChangeTimingEnum, defaultValue: 'IMMEDIATELY' }),
+      interval: t.arg({
+        type: BillingIntervalEnum,
+        description:
+          'The interval to be charged at; the current one when left out (if the plan is sold at it).',
+      }),
       organizationId: t.arg.id({ description: 'ADMIN keys name the organization.' }),
     },
     resolve: (_root, args, ctx) =>

@@ -11,6 +11,7 @@ import { findSubscription } from '../resolvers/subscriptions/subscription-start.
 import { parseInput } from '../validation.ts';
 import { ApiKeyType } from './api-keys.ts';
 import { builder } from './builder.ts';
+import { BillingIntervalEnum } from './catalog.ts';
 import { connectionType } from './connections.ts';
 import { BillingSubscriptionType } from './subscriptions.ts';
 
@@ -47,7 +48,11 @@ const CreateOrganizationInput = builder.inputType('CreateOrganizationInput', {
     billingEmail: t.string(),
     planKey: t.string({
       description:
-        'Starts an ACTIVE subscription on this plan at once, its period ending on the next 1st.',
+        'Starts an ACTIVE subscription on this plan at once, its period ending on the next 1st (yearly: the 1st twelve months after this month).',
+    }),
+    interval: t.field({
+      type: BillingIntervalEnum,
+      description: "Defaults to the plan's default interval.",
     }),
   }),
 });

@@ -4,7 +4,7 @@ import { type BillingSubscriptionWire, subscriptionFromWire } from '../live/wire
 import { listDuplicateSubscriptions } from '../resolvers/subscriptions/duplicate-subscriptions.ts';
 import { findSubscription } from '../resolvers/subscriptions/subscription-start.ts';
 import { builder } from './builder.ts';
-import { PlanType } from './catalog.ts';
+import { BillingIntervalEnum, PlanType } from './catalog.ts';
 import { liveOrganization, liveScopes } from './live.ts';
 
 const SubscriptionStatusEnum = builder.enumType('SubscriptionStatus', {
@@ -36,6 +36,19 @@ export const BillingSubscriptionType = builder
         description: 'A change scheduled for the end of the period (a downgrade, usually).',
         resolve: (s, _args, ctx) =>
           s.pendingPlanId ? ctx.loaders.planById.load(s.pendingPlanId) : null,
+      }),
+      interval: t.field({
+        type: BillingIntervalEnum,
+        description:
+          'How often the base price is charged; usage and quotas stay per calendar month.',
+        resolve: (s) => s.interval,
+      }),
+      pendingInterval: t.field({
+        type: BillingIntervalEnum,
+        nullable: true,
+        description:
+          'An interval scheduled for the end of the period (yearly to monthly waits for the end of the paid year).',
+        resolve: (s) => s.pendingInterval,
       }),
       stripeSubscriptionId: t.exposeString('stripeSubscriptionId', { nullable: true }),
     }),

@@ -1,6 +1,6 @@
 import { boolean, index, integer, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, timestamps } from '../columns.ts';
-import { subscriptionStatus } from './enums.ts';
+import { billingInterval, subscriptionStatus } from './enums.ts';
 import { organizations } from './organizations.ts';
 import { plans } from './plans.ts';
 
@@ -27,6 +27,13 @@ export const billingSubscriptions = pgTable('billing_subscriptions', {
   canceledAt: instant('canceled_at'),
   /** A change scheduled for the end of the period (a downgrade, usually). */
   pendingPlanId: text('pending_plan_id').references(() => plans.id),
+  /**
+   * How often the base price is charged. A yearly period runs to the 1st 00:00 UTC twelve
+   * months after the month it began in; usage and quotas stay per calendar month.
+   */
+  interval: billingInterval('interval').notNull().default('MONTH'),
+  /** An interval scheduled for the end of the period (yearly to monthly waits for the year's end). */
+  pendingInterval: billingInterval('pending_interval'),
   stripeSubscriptionId: text('stripe_subscription_id').unique(),
   /** The Stripe subscription item that carries the plan's price. */
   stripeItemId: text('stripe_item_id'),
@@ -52,6 +59,8 @@ export const planAssignments = pgTable(
     planId: text('plan_id')
       .notNull()
       .references(() => plans.id),
+    /** The interval its base was charged at from then: a yearly month carries no monthly base. */
+    interval: billingInterval('interval').notNull().default('MONTH'),
     effectiveAt: instant('effective_at').notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
   },

@@ -1,4 +1,5 @@
-import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { instant, moneyAmount, timestamps } from '../columns.ts';
 import { billingSubscriptions } from './billing-subscriptions.ts';
 import { organizations } from './organizations.ts';
@@ -26,9 +27,11 @@ export const stripeEvents = pgTable(
 );
 
 /**
- * What an immediate plan change owes or credits for the rest of the period, computed Stripe's
- * way (unused time on the old plan, remaining time on the new). The ledger's invoice for the
- * period carries them as PRORATION lines; with Stripe, Stripe invoices them at once.
+ * What the month's invoice carries besides its base and usage: what an immediate plan change
+ * owes or credits for the rest of the period, computed Stripe's way (unused time on the old
+ * plan, remaining time on the new), as PRORATION lines; and, ledger-only, a yearly
+ * subscription's base for its year, charged once when the year begins, as a BASE line. With
+ * Stripe, Stripe invoices both itself.
  */
 export const prorationItems = pgTable(
   'proration_items',
@@ -44,6 +47,8 @@ export const prorationItems = pgTable(
     amount: moneyAmount('amount').notNull(),
     currency: text('currency').notNull(),
     description: text('description').notNull(),
+    /** PRORATION, or BASE for a year's base price. */
+    kind: text('kind').$type<'PRORATION' | 'BASE'>().notNull().default('PRORATION'),
     /** Start of the billing period (calendar month) it belongs to. */
     periodStart: instant('period_start').notNull(),
     effectiveAt: instant('effective_at').notNull(),
@@ -51,7 +56,10 @@ export const prorationItems = pgTable(
     invoiceId: text('invoice_id'),
     ...timestamps,
   },
-  (t) => [index('proration_items_open_idx').on(t.organizationId, t.periodStart)],
+  (t) => [
+    index('proration_items_open_idx').on(t.organizationId, t.periodStart),
+    check('proration_items_kind', sql`${t.kind} in ('PRORATION', 'BASE')`),
+  ],
 );
 
 /**

@@ -198,8 +198,10 @@ function draftOne(input: {
   const { organizationId, month, options, facts, catalog } = input;
   const basePlan = catalog.planById.get(input.planIds.base) as PlanRow;
   const usagePlan = catalog.planById.get(input.planIds.usage) as PlanRow;
-  const startedAt = facts.timelines.get(organizationId)?.startedAt as Date;
-  const period = { start: maxDate(month.start, startedAt), end: month.end };
+  const timeline = facts.timelines.get(organizationId) as PlanTimeline;
+  const period = { start: maxDate(month.start, timeline.startedAt), end: month.end };
+  // A yearly subscription's base is charged when its year begins (a BASE item), never monthly.
+  const billedYearly = timeline.intervalAt(period.start) === 'YEAR';
   // Days in trial bill no base: the base runs from the end of the trial.
   const trialEnd = facts.trialEndOf.get(organizationId);
   const baseStart =
@@ -208,15 +210,12 @@ function draftOne(input: {
   const computed = computeInvoice({
     currency: basePlan.currency,
     plan: basePlan,
+    billedYearly,
     period: { start: baseStart, end: month.end },
     month,
     meters: meteredUsage(facts, catalog, organizationId, usagePlan),
     adjustments: [
-      ...taken.map((p) => ({
-        kind: 'PRORATION' as const,
-        description: p.description,
-        amount: p.amount,
-      })),
+      ...taken.map((p) => ({ kind: p.kind, description: p.description, amount: p.amount })),
       ...(options.asIfChanged?.organizationId === organizationId
         ? options.asIfChanged.prorations
         : []),

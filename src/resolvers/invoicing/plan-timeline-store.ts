@@ -1,22 +1,23 @@
 import { and, asc, inArray, lt } from 'drizzle-orm';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
-import { planAssignments } from '../../db/schema.ts';
+import { type BillingInterval, planAssignments } from '../../db/schema.ts';
 
 /**
- * Records that the organization's subscription is on `planId` from `at`. Called in the
- * transaction that changes billing_subscriptions.plan_id, so the timeline never disagrees with
- * the subscription.
+ * Records that the organization's subscription is on `planId`, charged at `interval`, from
+ * `at`. Called in the transaction that changes billing_subscriptions.plan_id or interval, so the
+ * timeline never disagrees with the subscription.
  */
 export async function assignPlan(
   db: Executor,
   organizationId: string,
   planId: string,
   at: Date,
+  interval: BillingInterval,
 ): Promise<void> {
   await db
     .insert(planAssignments)
-    .values({ id: newId('pas'), organizationId, planId, effectiveAt: at });
+    .values({ id: newId('pas'), organizationId, planId, interval, effectiveAt: at });
 }
 
 /** An organization's plans over time, oldest first. */
@@ -25,6 +26,8 @@ export interface PlanTimeline {
   startedAt: Date;
   /** The plan in force at `at` (the last assigned at or before it); null before the start. */
   planAt(at: Date): string | null;
+  /** The interval its base was charged at, at `at`; null before the start. */
+  intervalAt(at: Date): BillingInterval | null;
 }
 
 /** The plan timelines of organizations, as known before `before`, in one query. */
@@ -39,6 +42,7 @@ export async function loadPlanTimelines(
     .select({
       organizationId: planAssignments.organizationId,
       planId: planAssignments.planId,
+      interval: planAssignments.interval,
       effectiveAt: planAssignments.effectiveAt,
     })
     .from(planAssignments)
@@ -50,23 +54,26 @@ export async function loadPlanTimelines(
     )
     // Same instant: the one recorded last wins (ids sort by creation).
     .orderBy(asc(planAssignments.effectiveAt), asc(planAssignments.id));
-  const byOrganization = new Map<string, { planId: string; effectiveAt: Date }[]>();
+  type Entry = { planId: string; interval: BillingInterval; effectiveAt: Date };
+  const byOrganization = new Map<string, Entry[]>();
   for (const row of rows) {
     const list = byOrganization.get(row.organizationId);
     if (list) list.push(row);
     else byOrganization.set(row.organizationId, [row]);
   }
   for (const [organizationId, entries] of byOrganization) {
+    const entryAt = (at: Date) => {
+      let found: Entry | null = null;
+      for (const entry of entries) {
+        if (entry.effectiveAt > at) break;
+        found = entry;
+      }
+      return found;
+    };
     result.set(organizationId, {
-      startedAt: (entries[0] as { effectiveAt: Date }).effectiveAt,
-      planAt(at) {
-        let planId: string | null = null;
-        for (const entry of entries) {
-          if (entry.effectiveAt > at) break;
-          planId = entry.planId;
-        }
-        return planId;
-      },
+      startedAt: (entries[0] as Entry).effectiveAt,
+      planAt: (at) => entryAt(at)?.planId ?? null,
+      intervalAt: (at) => entryAt(at)?.interval ?? null,
     });
   }
   return result;

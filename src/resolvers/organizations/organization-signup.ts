@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context.ts';
 import { newId } from '../../db/ids.ts';
 import { type OrganizationRow, organizations } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
-import { latestPlanVersion } from '../catalog/plan-store.ts';
+import { intervalSold, latestPlanVersion } from '../catalog/plan-store.ts';
 import {
   type Connection,
   decodeCursor,
@@ -18,6 +18,8 @@ export const createOrganizationInput = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   billingEmail: z.email('must be an e-mail address').max(320).nullish(),
   planKey: z.string().trim().min(1).max(64).nullish(),
+  /** How often the base is charged; the plan's default interval when left out. */
+  interval: z.enum(['MONTH', 'YEAR']).nullish(),
 });
 
 export interface CreatedOrganization {
@@ -42,6 +44,7 @@ export async function createOrganization(
         `no plan "${input.planKey}" is on sale; see the plans query`,
       );
     }
+    const interval = plan ? await intervalSold(tx, plan, input.interval ?? null, ['input']) : null;
     const [organization] = await tx
       .insert(organizations)
       .values({
@@ -55,7 +58,12 @@ export async function createOrganization(
       .returning();
     if (!organization) throw new Error('insert into organizations returned no row');
     const ownerKey = await issueApiKey(tx, { role: 'OWNER', organizationId: organization.id });
-    if (plan) await startSubscription(tx, organization.id, plan, now);
+    if (plan && interval) {
+      await startSubscription(tx, organization.id, plan, now, {
+        interval,
+        billedByStripe: ctx.stripe !== null,
+      });
+    }
     return { organization, ownerKey };
   });
   ctx.log.info(

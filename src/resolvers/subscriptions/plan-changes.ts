@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { type BillingInterval, periodFrom } from '../../billing/intervals.ts';
 import type { InvoiceLine } from '../../billing/invoice.ts';
 import { type Money, money } from '../../billing/money.ts';
 import { calendarMonthOf } from '../../billing/period.ts';
-import { prorate } from '../../billing/proration.ts';
 import type { RequestContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
@@ -11,16 +11,17 @@ import {
   type BillingSubscriptionRow,
   billingSubscriptions,
   type PlanRow,
-  plans,
   prorationItems,
 } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import { alertsFired } from '../alerts/alert-dispatch.ts';
 import { findPlan } from '../catalog/catalog-queries.ts';
+import { intervalSold, planById, priceAt } from '../catalog/plan-store.ts';
 import { draftInvoices } from '../invoicing/invoice-drafts.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { fireThresholdsOfNewLimits, monthTotals } from '../metering/limit-changes.ts';
 import { loadOrganizationTerms, type OrganizationTerms } from '../metering/meter-terms-store.ts';
+import { type ChangeCharge, immediateCharges, type PricedSide } from './change-charges.ts';
 import { hardLimitWarnings } from './limit-warnings.ts';
 import { refuseOtherCurrency } from './organization-currency.ts';
 import { changePlanInStripe, stripeRunning } from './stripe-plan-change.ts';
@@ -30,6 +31,8 @@ import { subscriptionChanged } from './subscription-state.ts';
 export const planChangeInput = z.object({
   planKey: z.string().min(1).max(64),
   timing: z.enum(['IMMEDIATELY', 'PERIOD_END']),
+  /** The interval to be charged at; the current one (if the plan is sold at it) when left out. */
+  interval: z.enum(['MONTH', 'YEAR']).nullish(),
 });
 export type PlanChangeInput = z.infer<typeof planChangeInput>;
 
@@ -49,8 +52,8 @@ export interface PlanChangePreview {
 
 interface ChangeContext {
   subscription: BillingSubscriptionRow;
-  from: PlanRow;
-  to: PlanRow;
+  from: PricedSide;
+  to: PricedSide;
   now: Date;
 }
 
@@ -70,18 +73,44 @@ async function changeContext(
   if (!to) throw new NotFoundError('Plan');
   if (!to.active)
     throw ValidationError.forField(['planKey'], `the plan "${to.key}" is no longer sold`);
-  const [from] = await ctx.db.select().from(plans).where(eq(plans.id, subscription.planId));
-  if (!from) throw new Error(`plan ${subscription.planId} not found`);
-  if (from.id === to.id)
-    throw ValidationError.forField(['planKey'], `already on the ${to.name} plan`);
+  const from = await planById(ctx.db, subscription.planId);
   refuseOtherCurrency(from.currency, to, ['planKey']);
-  if (subscription.pendingPlanId === to.id && input.timing === 'PERIOD_END') {
+  // Left out, the interval stays what it is when the new plan is sold at it.
+  const keeps = (await priceAt(ctx.db, to, subscription.interval)) !== null;
+  const interval = await intervalSold(
+    ctx.db,
+    to,
+    input.interval ?? (keeps ? subscription.interval : null),
+  );
+  if (from.id === to.id && interval === subscription.interval)
+    throw ValidationError.forField(['planKey'], `already on the ${to.name} plan`);
+  if (subscription.interval === 'YEAR' && interval === 'MONTH' && input.timing === 'IMMEDIATELY') {
+    throw ValidationError.forField(
+      ['timing'],
+      'a yearly subscription becomes monthly at the end of its paid year: use PERIOD_END',
+    );
+  }
+  const scheduled =
+    (subscription.pendingPlanId ?? subscription.planId) === to.id &&
+    (subscription.pendingInterval ?? subscription.interval) === interval &&
+    (subscription.pendingPlanId !== null || subscription.pendingInterval !== null);
+  if (scheduled && input.timing === 'PERIOD_END') {
     throw ValidationError.forField(
       ['planKey'],
       `the ${to.name} plan is already scheduled for the end of the period`,
     );
   }
-  return { subscription, from, to, now: ctx.now() };
+  const side = async (plan: PlanRow, at: BillingInterval): Promise<PricedSide> => ({
+    plan,
+    interval: at,
+    price: (await priceAt(ctx.db, plan, at)) ?? plan.basePriceAmount,
+  });
+  return {
+    subscription,
+    from: await side(from, subscription.interval),
+    to: await side(to, interval),
+    now: ctx.now(),
+  };
 }
 
 /** What a plan change would do, without doing it. */
@@ -94,82 +123,47 @@ export async function previewPlanChange(
   return (await preview(ctx, change, input.timing)).result;
 }
 
-type ProrationLine = ReturnType<typeof prorationLines>[number];
-
 async function preview(
   ctx: RequestContext,
   change: ChangeContext,
   timing: PlanChangeInput['timing'],
-): Promise<{ result: PlanChangePreview; prorations: ProrationLine[] }> {
+): Promise<{ result: PlanChangePreview; charges: ChangeCharge[] }> {
   const { subscription, from, to, now } = change;
   const immediate = timing === 'IMMEDIATELY';
-  // Stripe prorates by the subscription's period; ledger-only, a first partial month is priced
-  // by the calendar month's seconds like its base (see priceOfPart).
-  const prorationPeriod = ctx.stripe
-    ? { start: subscription.currentPeriodStart, end: subscription.currentPeriodEnd }
-    : calendarMonthOf(now);
-  // Stripe does not prorate a trial: the new price simply applies when the trial ends.
-  const proration =
-    immediate && subscription.status !== 'TRIALING'
-      ? prorate({
-          oldAmount: from.basePriceAmount,
-          newAmount: to.basePriceAmount,
-          currency: to.currency,
-          periodStart: prorationPeriod.start,
-          periodEnd: prorationPeriod.end,
-          at: now,
-        })
-      : null;
-  const prorations = proration ? prorationLines(from, to, now, proration) : [];
+  const charges = immediate
+    ? immediateCharges(subscription, from, to, now, ctx.stripe !== null)
+    : [];
   const organizationId = subscription.organizationId;
   const month = calendarMonthOf(now);
   const draft = (
     await draftInvoices(ctx.db, [organizationId], month, {
       billedByStripe: ctx.stripe !== null,
       pricedAt: now,
-      ...(immediate ? { asIfChanged: { organizationId, planId: to.id, prorations } } : {}),
+      ...(immediate
+        ? { asIfChanged: { organizationId, planId: to.plan.id, prorations: charges } }
+        : {}),
     })
   ).get(organizationId);
   if (!draft) throw new Error(`organization ${organizationId} has no plan to preview from`);
   const terms = (
-    await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.id } : {})
+    await loadOrganizationTerms(ctx.db, [organizationId], immediate ? { planId: to.plan.id } : {})
   ).get(organizationId) as OrganizationTerms;
   const used = await monthTotals(ctx.db, organizationId, month.start);
-  const warnings = hardLimitWarnings(terms, used, to, 'this period');
+  const warnings = hardLimitWarnings(terms, used, to.plan, 'this period');
+  const net = charges.reduce((sum, charge) => sum + charge.amount, 0n);
   return {
     result: {
-      from,
-      to,
+      from: from.plan,
+      to: to.plan,
       timing,
       effectiveAt: immediate ? now : subscription.currentPeriodEnd,
-      proration: proration?.total ?? money(0, to.currency),
+      proration: money(net, to.plan.currency),
       nextInvoiceTotal: draft.computed.total,
       lineItems: draft.computed.lines,
       warnings,
     },
-    prorations,
+    charges,
   };
-}
-
-function prorationLines(
-  from: PlanRow,
-  to: PlanRow,
-  at: Date,
-  proration: ReturnType<typeof prorate>,
-) {
-  const after = at.toISOString().slice(0, 16).replace('T', ' ');
-  return [
-    {
-      kind: 'PRORATION' as const,
-      description: `Unused time on ${from.name} after ${after} UTC`,
-      amount: proration.credit.amount,
-    },
-    {
-      kind: 'PRORATION' as const,
-      description: `Remaining time on ${to.name} after ${after} UTC`,
-      amount: proration.charge.amount,
-    },
-  ];
 }
 
 /**
@@ -188,16 +182,22 @@ export async function changePlan(
 ) {
   await provisionFirst(ctx, organizationId);
   const change = await changeContext(ctx, organizationId, input, target);
-  const { result: planPreview, prorations } = await preview(ctx, change, input.timing);
+  const { result: planPreview, charges } = await preview(ctx, change, input.timing);
   const immediate = input.timing === 'IMMEDIATELY';
   const stripeAnsweredAt = await changeInStripe(ctx, change, immediate);
   const { updated, alerts } = await ctx.db.transaction((tx) =>
-    recordChange(tx, change, { immediate, stripeAnsweredAt, prorations }),
+    recordChange(tx, change, { immediate, stripeAnsweredAt, charges }),
   );
   subscriptionChanged(ctx, updated);
   await alertsFired(ctx, organizationId, alerts);
   ctx.log.info(
-    { organizationId, from: change.from.key, to: change.to.key, timing: input.timing },
+    {
+      organizationId,
+      from: change.from.plan.key,
+      to: change.to.plan.key,
+      interval: change.to.interval,
+      timing: input.timing,
+    },
     'plan changed',
   );
   return { subscription: updated, preview: planPreview };
@@ -226,7 +226,19 @@ async function changeInStripe(
 ): Promise<Date | null> {
   const { subscription, from, to, now } = change;
   if (!ctx.stripe || !stripeRunning(subscription)) return null;
-  await changePlanInStripe(ctx, ctx.stripe, { subscription, from, to, at: now, immediate });
+  if (from.interval !== to.interval) {
+    throw ValidationError.forField(
+      ['interval'],
+      'changing the interval of a Stripe subscription is not supported yet',
+    );
+  }
+  await changePlanInStripe(ctx, ctx.stripe, {
+    subscription,
+    from: from.plan,
+    to: to.plan,
+    at: now,
+    immediate,
+  });
   return ctx.now();
 }
 
@@ -237,33 +249,50 @@ async function changeInStripe(
 async function recordChange(
   tx: Executor,
   change: ChangeContext,
-  how: { immediate: boolean; stripeAnsweredAt: Date | null; prorations: ProrationLine[] },
+  how: { immediate: boolean; stripeAnsweredAt: Date | null; charges: ChangeCharge[] },
 ) {
-  const { subscription, to, now } = change;
+  const { subscription, from, to, now } = change;
   const organizationId = subscription.organizationId;
   const synced = how.stripeAnsweredAt ? { stripeStateAt: how.stripeAnsweredAt } : {};
+  // Monthly to yearly begins a year now; otherwise the period stays what it is.
+  const newYear =
+    to.interval === 'YEAR' && from.interval === 'MONTH' ? periodFrom(now, 'YEAR') : null;
   const [row] = await tx
     .update(billingSubscriptions)
     .set(
       how.immediate
-        ? { planId: to.id, pendingPlanId: null, ...synced }
-        : { pendingPlanId: to.id, ...synced },
+        ? {
+            planId: to.plan.id,
+            interval: to.interval,
+            pendingPlanId: null,
+            pendingInterval: null,
+            ...(newYear
+              ? { currentPeriodStart: newYear.start, currentPeriodEnd: newYear.end }
+              : {}),
+            ...synced,
+          }
+        : {
+            pendingPlanId: to.plan.id,
+            pendingInterval: to.interval === from.interval ? null : to.interval,
+            ...synced,
+          },
     )
     .where(eq(billingSubscriptions.id, subscription.id))
     .returning();
   if (!row) throw new Error('subscription vanished during a plan change');
   if (!how.immediate) return { updated: row, alerts: [] };
-  await assignPlan(tx, organizationId, to.id, now);
-  // The period's invoice carries the proration (with Stripe, as billed already by Stripe).
-  if (how.prorations.length) {
+  await assignPlan(tx, organizationId, to.plan.id, now, to.interval);
+  // The period's invoice carries the charges (with Stripe, as billed already by Stripe).
+  if (how.charges.length) {
     await tx.insert(prorationItems).values(
-      how.prorations.map((line) => ({
+      how.charges.map((charge) => ({
         id: newId('pro'),
         organizationId,
         subscriptionId: subscription.id,
-        amount: line.amount,
-        currency: to.currency,
-        description: line.description,
+        kind: charge.kind,
+        amount: charge.amount,
+        currency: to.plan.currency,
+        description: charge.description,
         periodStart: calendarMonthOf(now).start,
         effectiveAt: now,
       })),

@@ -4,6 +4,7 @@ import type { BackgroundServices, Services } from '../../context.ts';
 import type { Executor, Transaction } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
 import {
+  type BillingInterval,
   type BillingSubscriptionRow,
   billingSubscriptions,
   invoices,
@@ -62,7 +63,7 @@ export async function applyStripeSubscription(
   const priceId = subscription.items.data[0]?.price.id;
   const [priced] = priceId
     ? await services.db
-        .select({ plan: plans })
+        .select({ plan: plans, interval: planPrices.interval })
         .from(planPrices)
         .innerJoin(plans, eq(plans.id, planPrices.planId))
         .where(eq(planPrices.stripePriceId, priceId))
@@ -72,6 +73,7 @@ export async function applyStripeSubscription(
     observedAt,
     organizationId,
     plan: priced?.plan ?? null,
+    interval: priced?.interval ?? 'MONTH',
   };
   const updated = await services.db.transaction((tx) =>
     applyInTransaction(tx, services, log, seen),
@@ -87,6 +89,8 @@ interface StripeState {
   organizationId: string;
   /** The plan of the subscription's price, if it is one of ours. */
   plan: PlanRow | null;
+  /** The interval of that price. */
+  interval: BillingInterval;
 }
 
 async function applyInTransaction(
@@ -161,8 +165,10 @@ async function writeState(
   const scheduled = subscription.schedule !== null && plan.id !== row?.pendingPlanId;
   const onPendingPrice = plan.id === row?.pendingPlanId;
   const waiting = Boolean(row?.pendingPlanId) && !renewed && (scheduled || onPendingPrice);
+  const keepsOld = waiting && onPendingPrice && row;
   const values = {
-    planId: waiting && onPendingPrice && row ? row.planId : plan.id,
+    planId: keepsOld ? row.planId : plan.id,
+    interval: keepsOld ? row.interval : seen.interval,
     pendingPlanId: waiting ? (row?.pendingPlanId ?? null) : null,
     status: live.status,
     currentPeriodStart: periodStart,
@@ -182,9 +188,10 @@ async function writeState(
       .where(eq(billingSubscriptions.id, row.id));
     return null;
   }
-  if (values.planId !== row?.planId) {
+  if (values.planId !== row?.planId || values.interval !== row?.interval) {
     // A renewal takes its plan from the period's start; a change made in Stripe, from now.
-    await assignPlan(tx, organizationId, values.planId, renewed ? periodStart : observedAt);
+    const from = renewed ? periodStart : observedAt;
+    await assignPlan(tx, organizationId, values.planId, from, values.interval);
   }
   const [written] = row
     ? await tx

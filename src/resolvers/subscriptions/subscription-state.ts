@@ -1,13 +1,18 @@
 import { and, eq, lte } from 'drizzle-orm';
-import { startOfNextUtcMonth } from '../../billing/period.ts';
+import { periodFrom } from '../../billing/intervals.ts';
 import type { Services } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
-import { type BillingSubscriptionRow, billingSubscriptions } from '../../db/schema.ts';
+import {
+  type BillingSubscriptionRow,
+  billingSubscriptions,
+  type PlanRow,
+} from '../../db/schema.ts';
 import type { Logger } from '../../logger.ts';
-import { freePlanId } from '../catalog/plan-store.ts';
+import { freePlan, planById } from '../catalog/plan-store.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
 import { announceSubscription, announceTermsChanged } from '../live/announcements.ts';
 import { currencyOf } from './organization-currency.ts';
+import { chargeYear } from './yearly-base.ts';
 
 type LiveServices = Pick<Services, 'live'>;
 
@@ -21,9 +26,9 @@ export function subscriptionChanged(services: LiveServices, row: BillingSubscrip
 }
 
 /** The free plan in the currency the organization pays in, if the catalog has one. */
-async function freePlanFor(db: Executor, row: BillingSubscriptionRow): Promise<string | null> {
+async function freePlanFor(db: Executor, row: BillingSubscriptionRow): Promise<PlanRow | null> {
   const currency = await currencyOf(db, row.organizationId);
-  return currency ? freePlanId(db, currency) : null;
+  return currency ? freePlan(db, currency) : null;
 }
 
 /**
@@ -36,11 +41,15 @@ export async function fallBackToFree(
   now: Date,
 ): Promise<BillingSubscriptionRow> {
   const free = await freePlanFor(db, row);
-  if (free && free !== row.planId) await assignPlan(db, row.organizationId, free, now);
+  if (free && free.id !== row.planId) {
+    await assignPlan(db, row.organizationId, free.id, now, free.interval);
+  }
   const [updated] = await db
     .update(billingSubscriptions)
     .set({
-      planId: free ?? row.planId,
+      planId: free?.id ?? row.planId,
+      ...(free ? { interval: free.interval } : {}),
+      pendingInterval: null,
       status: free ? 'ACTIVE' : 'CANCELED',
       canceledAt: free ? null : now,
       cancelAtPeriodEnd: false,
@@ -85,19 +94,25 @@ async function renew(
   row: BillingSubscriptionRow,
 ): Promise<BillingSubscriptionRow | null> {
   const endedAt = row.currentPeriodEnd;
-  const planId = row.cancelAtPeriodEnd
+  const plan = row.cancelAtPeriodEnd
     ? await freePlanFor(tx, row)
-    : (row.pendingPlanId ?? row.planId);
+    : await planById(tx, row.pendingPlanId ?? row.planId);
+  const interval = row.cancelAtPeriodEnd
+    ? (plan?.interval ?? row.interval)
+    : (row.pendingInterval ?? row.interval);
+  const next = periodFrom(endedAt, interval);
   const [updated] = await tx
     .update(billingSubscriptions)
     .set(
-      planId
+      plan
         ? {
-            planId,
+            planId: plan.id,
+            interval,
             pendingPlanId: null,
+            pendingInterval: null,
             cancelAtPeriodEnd: false,
-            currentPeriodStart: endedAt,
-            currentPeriodEnd: startOfNextUtcMonth(endedAt),
+            currentPeriodStart: next.start,
+            currentPeriodEnd: next.end,
             status: row.status === 'TRIALING' ? 'ACTIVE' : row.status,
           }
         : { status: 'CANCELED', canceledAt: endedAt, cancelAtPeriodEnd: false },
@@ -107,8 +122,11 @@ async function renew(
       and(eq(billingSubscriptions.id, row.id), eq(billingSubscriptions.currentPeriodEnd, endedAt)),
     )
     .returning();
-  if (updated && planId && planId !== row.planId) {
-    await assignPlan(tx, row.organizationId, planId, endedAt);
+  if (!updated || !plan) return updated ?? null;
+  if (plan.id !== row.planId || interval !== row.interval) {
+    await assignPlan(tx, row.organizationId, plan.id, endedAt, interval);
   }
+  // A new year begins: its base is charged now, once (the update above renewed it once).
+  if (interval === 'YEAR') await chargeYear(tx, updated, plan, next);
   return updated ?? null;
 }
