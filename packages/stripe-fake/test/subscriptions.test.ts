@@ -184,6 +184,44 @@ describe('stripe fake: subscriptions and invoices', () => {
     expect(pendingItemIds(fake, customer.id)).toEqual([]);
   });
 
+  it('starts a yearly period at once when a monthly price becomes a yearly one, less the unused time', async () => {
+    const { fake, stripe } = await setup();
+    const monthly = await monthlyPrice(stripe, 'Plus', 800);
+    const yearly = await stripe.prices.create({
+      product: monthly.product as string,
+      currency: 'usd',
+      unit_amount: 8000,
+      recurring: { interval: 'year' },
+    });
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: monthly.id }],
+    });
+    const item = firstItem(subscription);
+    const half =
+      item.current_period_start + (item.current_period_end - item.current_period_start) / 2;
+    const updated = await stripe.subscriptions.update(subscription.id, {
+      items: [{ id: item.id, price: yearly.id }],
+      proration_behavior: 'always_invoice',
+      proration_date: half,
+      expand: ['latest_invoice'],
+    });
+    const now = fake.now();
+    expect(updated.billing_cycle_anchor).toBeGreaterThanOrEqual(now - 2);
+    const period = firstItem(updated);
+    expect(period.current_period_end).toBe(
+      shift(period.current_period_start, { interval: 'year', interval_count: 1 }, 1),
+    );
+    // Half a month unused: −$4.00; the first year: $80.00.
+    const invoice = updated.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({ billing_reason: 'subscription_update', total: 7600 });
+    expect(invoice.lines.data.map((line) => line.amount).sort((a, b) => a - b)).toEqual([
+      -400, 8000,
+    ]);
+    expect(pendingItemIds(fake, customer.id)).toEqual([]);
+  });
+
   it('renews at period end with a new invoice including pending items', async () => {
     const { fake, stripe } = await setup();
     const price = await monthlyPrice(stripe, 'Pro', 4900);

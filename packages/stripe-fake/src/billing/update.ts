@@ -1,4 +1,4 @@
-import { shift } from '../calendar.ts';
+import { type Interval, shift } from '../calendar.ts';
 import { invalidParameter, invalidRequest } from '../errors.ts';
 import { changedFields } from '../events.ts';
 import { newId } from '../ids.ts';
@@ -30,7 +30,10 @@ export interface SubscriptionUpdate {
 /**
  * POST /v1/subscriptions/:id. Item changes keep the current period and, unless
  * proration_behavior=none (or the subscription is trialing), leave proration invoice items
- * pending; always_invoice bills them at once. Emits `customer.subscription.updated`.
+ * pending; always_invoice bills them at once. A change to prices of another interval (monthly
+ * to yearly) is Stripe's other case: the unused time is credited and the first full period of
+ * the new interval begins now, the billing cycle anchor with it, invoiced at once less that
+ * credit. Emits `customer.subscription.updated`.
  */
 export function updateSubscription(
   state: State,
@@ -67,9 +70,13 @@ export function updateSubscription(
     );
   }
   const prorating = update.prorationBehavior !== 'none' && subscription.status !== 'trialing';
+  const interval = intervalOf(subscription);
   const prorated = changeItems(state, subscription, update.items, prorating ? at : null);
 
   const charges: SubscriptionCharge[] = [];
+  if (!sameInterval(interval, intervalOf(subscription)) && subscription.status !== 'trialing') {
+    charges.push(...startPeriodNow(state, subscription, now));
+  }
   if (update.trialEnd !== undefined)
     charges.push(...changeTrial(state, subscription, update.trialEnd));
   if (update.cancelAtPeriodEnd !== undefined)
@@ -143,10 +150,13 @@ function applyItemChange(
     const quantity = change.quantity ?? existing.quantity;
     if (price.id === existing.price.id && quantity === existing.quantity) return false;
     const from = { price: existing.price, quantity: existing.quantity };
+    const newInterval = !sameInterval(recurringOf(existing.price), recurringOf(price));
     existing.price = structuredClone(price);
     existing.quantity = quantity;
     if (prorateAt === null) return false;
-    prorateChange(state, subscription, existing, { from, to: { price, quantity }, at: prorateAt });
+    // Another interval is billed from a new period: only the unused time is prorated.
+    const to = newInterval ? {} : { to: { price, quantity } };
+    prorateChange(state, subscription, existing, { from, ...to, at: prorateAt });
     return true;
   }
   if (!change.price) throw invalidParameter('items', 'New subscription items need a price.');
@@ -216,4 +226,25 @@ function setCancelAtPeriodEnd(subscription: Subscription, cancel: boolean, now: 
     feedback: null,
     reason: cancel ? 'cancellation_requested' : null,
   };
+}
+
+function recurringOf(price: Price): Interval {
+  if (!price.recurring) throw new Error(`price ${price.id} is not recurring`);
+  return price.recurring;
+}
+
+function sameInterval(a: Interval, b: Interval): boolean {
+  return a.interval === b.interval && a.interval_count === b.interval_count;
+}
+
+/** The first full period of the subscription's (new) interval, from now: its charges. */
+function startPeriodNow(
+  state: State,
+  subscription: Subscription,
+  now: number,
+): SubscriptionCharge[] {
+  const period = { start: now, end: shift(now, intervalOf(subscription), 1) };
+  setPeriod(subscription, period);
+  subscription.billing_cycle_anchor = now;
+  return subscription.items.data.map((item) => chargeFor(state, item, period, now));
 }

@@ -230,11 +230,11 @@ function itemChange(
 }
 
 /**
- * The prices the subscription would bill after the change, led by its current price: the fake
- * keeps the period on item changes, so the interval and currency must stay the same.
+ * The prices the subscription would bill after the change: all of one interval (a change of
+ * every item to another interval starts a new period, see updateSubscription), and all in the
+ * currency it bills in, which never changes.
  */
 function pricesAfter(subscription: Subscription, changes: ItemChange[]): Price[] {
-  const current = subscription.items.data[0]?.price;
   const byItem = new Map(subscription.items.data.map((item) => [item.id, item.price]));
   const added: Price[] = [];
   for (const change of changes) {
@@ -242,7 +242,14 @@ function pricesAfter(subscription: Subscription, changes: ItemChange[]): Price[]
     else if (change.item && change.price) byItem.set(change.item.id, change.price);
     else if (!change.item && change.price) added.push(change.price);
   }
-  return [...(current ? [current] : []), ...byItem.values(), ...added];
+  const after = [...byItem.values(), ...added];
+  if (after.some((price) => price.currency !== subscription.currency)) {
+    throw invalidParameter(
+      'items',
+      'All prices on a subscription must have the same currency and interval.',
+    );
+  }
+  return after;
 }
 
 /** Without a status filter Stripe lists every subscription that is not canceled. */
