@@ -48,6 +48,40 @@ function typesSince(fake: { events: { type: string }[] }, count: number): string
 }
 
 describe('stripe fake: subscription schedules', () => {
+  it('changes the interval at the renewal: yearly, then monthly from the phase start', async () => {
+    const { fake, stripe } = await setup();
+    const monthly = await monthlyPrice(stripe, 'Plus', 800);
+    const yearly = await stripe.prices.create({
+      product: monthly.product as string,
+      currency: 'usd',
+      unit_amount: 8000,
+      recurring: { interval: 'year' },
+    });
+    const customer = await stripe.customers.create({ email: 'a@example.com' });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: yearly.id }],
+    });
+    const { current_period_end: yearEnd } = firstItem(subscription);
+    const schedule = await stripe.subscriptionSchedules.create({
+      from_subscription: subscription.id,
+    });
+    await stripe.subscriptionSchedules.update(
+      schedule.id,
+      phaseChange(schedule, yearly.id, monthly.id),
+    );
+    await fake.advanceToPeriodEnd(subscription.id);
+    const renewed = await stripe.subscriptions.retrieve(subscription.id);
+    expect(firstItem(renewed)).toMatchObject({
+      price: { id: monthly.id },
+      current_period_start: yearEnd,
+      current_period_end: shift(yearEnd, MONTH, 1),
+    });
+    expect(renewed.billing_cycle_anchor).toBe(yearEnd);
+    const invoice = await stripe.invoices.retrieve(renewed.latest_invoice as string);
+    expect(invoice).toMatchObject({ billing_reason: 'subscription_cycle', total: 800 });
+  });
+
   it('changes the plan at period end: the server’s exact calls, then release after the last phase', async () => {
     const { fake, stripe, pro, starter, customer, subscription, schedule, start, end } =
       await scheduledPlanChange();

@@ -15,8 +15,8 @@ import type {
   SubscriptionSchedule,
 } from '../types.ts';
 import { cancelNow, endSubscription } from './cancel.ts';
-import { currentPeriod } from './periods.ts';
-import { checkCompatible, createSubscription } from './subscriptions.ts';
+import { currentPeriod, intervalOf } from './periods.ts';
+import { checkCompatible, checkOneCurrency, createSubscription } from './subscriptions.ts';
 import { changeItems, type ItemChange, updateSubscription } from './update.ts';
 
 /**
@@ -107,7 +107,7 @@ export function scheduleNewSubscription(
   const now = state.now();
   if (input.phases.length === 0) throw missingParameter('phases');
   const phases = resolvePhases(input.phases, now, now);
-  checkCompatible(
+  checkOneCurrency(
     input.phases.flatMap((phase) => phase.items.map((item) => item.price)),
     'phases',
   );
@@ -524,7 +524,7 @@ function replacementPhases(
   }
   const currentPrices = subscription.items.data.map((item) => item.price);
   inputs.forEach((input, index) => {
-    checkCompatible(
+    checkOneCurrency(
       [...currentPrices, ...input.items.map((item) => item.price)],
       `phases[${index}][items]`,
     );
@@ -567,8 +567,14 @@ function enterPhase(
 ): void {
   const changes = itemChangesTo(state, subscription, phase.items);
   if (aligned) {
-    // At the period's end nothing is left to prorate; the renewal bills the new items.
+    // At the period's end nothing is left to prorate; the renewal bills the new items. A phase
+    // of another interval anchors the billing cycle to its start.
+    const interval = intervalOf(subscription);
     if (changes.length > 0) changeItems(state, subscription, changes, null);
+    const next = intervalOf(subscription);
+    if (next.interval !== interval.interval || next.interval_count !== interval.interval_count) {
+      subscription.billing_cycle_anchor = phase.start_date;
+    }
     subscription.metadata = mergeMetadata(subscription.metadata, phase.metadata);
     return;
   }

@@ -276,3 +276,17 @@ export function checkCompatible(prices: Price[], param: string): void {
     }
   }
 }
+
+/**
+ * The phases of a schedule may change the interval (monthly to yearly at the renewal) but
+ * never the currency the subscription bills in.
+ */
+export function checkOneCurrency(prices: Price[], param: string): void {
+  const [first] = prices;
+  if (first && prices.some((price) => price.currency !== first.currency)) {
+    throw invalidParameter(
+      param,
+      'All prices on a subscription must have the same currency and interval.',
+    );
+  }
+}
