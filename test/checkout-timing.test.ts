@@ -23,6 +23,14 @@ describe('a Checkout session anchored to the 1st', () => {
     });
   });
 
+  it('anchors a yearly subscription to the 1st twelve months after the trial’s month', () => {
+    // The trial ends on Dec 31st, 10:00 (or up to a day later): the year runs to Dec 1st, 2027.
+    expect(checkoutTiming(at('2026-12-17T10:00:00Z'), 14, 'YEAR')).toEqual({
+      anchor: at('2027-12-01T00:00:00Z'),
+      expiresAt: at('2026-12-18T10:00:00Z'),
+    });
+  });
+
   it('anchors a month later only inside the last half hour (Stripe’s shortest session)', () => {
     expect(checkoutTiming(at('2026-12-17T23:45:00Z'), 14)).toEqual({
       anchor: at('2027-02-01T00:00:00Z'),

@@ -209,6 +209,10 @@ builder.mutationField('createCheckoutSession', (t) =>
     },
     args: {
       planKey: t.arg.string({ required: true }),
+      interval: t.arg({
+        type: BillingIntervalEnum,
+        description: "The plan's default interval when left out.",
+      }),
       successUrl: t.arg.string({ required: true }),
       cancelUrl: t.arg.string({ required: true }),
       organizationId: t.arg.id(),

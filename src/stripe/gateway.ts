@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { type BillingInterval, periodFrom } from '../billing/intervals.ts';
 import { startOfNextUtcMonth } from '../billing/period.ts';
 import { BillingProviderError } from '../errors.ts';
 import { call, stripeAmount } from './call.ts';
@@ -126,6 +127,8 @@ export class StripeGateway {
     organizationId: string;
     customerId: string;
     priceId: string;
+    /** The price's interval: a yearly subscription is anchored to the 1st twelve months on. */
+    interval: BillingInterval;
     now: Date;
     daysUntilDue?: number;
   }): Promise<Stripe.Subscription> {
@@ -138,7 +141,7 @@ export class StripeGateway {
         {
           customer: input.customerId,
           items: [{ price: input.priceId }],
-          billing_cycle_anchor: unix(startOfNextUtcMonth(input.now)),
+          billing_cycle_anchor: unix(periodFrom(input.now, input.interval).end),
           proration_behavior: 'create_prorations',
           billing_mode: CLASSIC_BILLING,
           ...(canBeCharged
@@ -279,13 +282,14 @@ export class StripeGateway {
     organizationId: string;
     customerId: string;
     priceId: string;
+    interval: BillingInterval;
     trialDays: number;
     successUrl: string;
     cancelUrl: string;
     idempotencyKey: string;
     now: Date;
   }): Promise<Stripe.Checkout.Session> {
-    const timing = checkoutTiming(input.now, input.trialDays);
+    const timing = checkoutTiming(input.now, input.trialDays, input.interval);
     return call(() =>
       this.#stripe.checkout.sessions.create(
         {
@@ -372,9 +376,19 @@ const DAY = 24 * 60 * MINUTE;
  * minute before it, between Stripe's bounds of 30 minutes and 24 hours. Only a session opened in
  * the last half hour before the 1st (less its trial) anchors a month later.
  */
-export function checkoutTiming(now: Date, trialDays: number): { anchor: Date; expiresAt: Date } {
+export function checkoutTiming(
+  now: Date,
+  trialDays: number,
+  interval: BillingInterval = 'MONTH',
+): { anchor: Date; expiresAt: Date } {
   const trial = trialDays * DAY;
-  const firstAnchor = startOfNextUtcMonth(new Date(now.getTime() + trial));
+  const trialEnd = new Date(now.getTime() + trial);
+  // A yearly anchor is eleven months or more after the trial, whenever within Stripe's 24
+  // hours the customer pays: the session stays open that long.
+  if (interval === 'YEAR') {
+    return { anchor: periodFrom(trialEnd, 'YEAR').end, expiresAt: new Date(now.getTime() + DAY) };
+  }
+  const firstAnchor = startOfNextUtcMonth(trialEnd);
   const expiresAt = new Date(
     Math.min(
       Math.max(firstAnchor.getTime() - trial - MINUTE, now.getTime() + 30 * MINUTE),

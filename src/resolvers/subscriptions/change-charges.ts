@@ -66,7 +66,24 @@ export function immediateCharges(
       },
     ];
   }
-  // Monthly to yearly (yearly to monthly waits for the end of the paid year).
+  // Monthly to yearly (yearly to monthly waits for the end of the paid year). Stripe begins a
+  // whole year now, charged in full; the ledger a year to the 1st, its part charged.
   const credit = -priceOfPart(from.price, { start: at, end: paidFor.end }, paidFor);
-  return [unused(credit), yearCharge(to.plan, to.price, periodFrom(at, 'YEAR'))];
+  if (!billedByStripe)
+    return [unused(credit), yearCharge(to.plan, to.price, periodFrom(at, 'YEAR'))];
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  return [
+    unused(credit),
+    {
+      kind: 'BASE',
+      description: `${to.plan.name} plan, yearly, ${day(at)} to ${day(sameMomentNextYear(at))}`,
+      amount: to.price,
+    },
+  ];
+}
+
+function sameMomentNextYear(at: Date): Date {
+  const next = new Date(at);
+  next.setUTCFullYear(at.getUTCFullYear() + 1);
+  return next;
 }

@@ -7,6 +7,7 @@ import { BillingProviderError, NotFoundError, ValidationError } from '../../erro
 import type { Logger } from '../../logger.ts';
 import { operationKey } from '../../stripe/operation-keys.ts';
 import { findPlan } from '../catalog/catalog-queries.ts';
+import { intervalSold } from '../catalog/plan-store.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
 import { currencyOf, refuseOtherCurrency } from './organization-currency.ts';
 import { stripeCustomerOf } from './stripe-customers.ts';
@@ -34,6 +35,8 @@ export function returnUrl(allowLocalHttp: boolean) {
 export function checkoutInput(allowLocalHttp: boolean) {
   return z.object({
     planKey: z.string().min(1).max(64),
+    /** The plan's default interval when left out. */
+    interval: z.enum(['MONTH', 'YEAR']).nullish(),
     successUrl: returnUrl(allowLocalHttp),
     cancelUrl: returnUrl(allowLocalHttp),
   });
@@ -62,11 +65,13 @@ export async function createCheckoutSession(
   await refuseWhenSubscribed(ctx, organizationId);
   const currency = await currencyOf(ctx.db, organizationId);
   if (currency) refuseOtherCurrency(currency, plan, ['planKey']);
+  const interval = await intervalSold(ctx.db, plan, input.interval ?? null);
   const customerId = await stripeCustomerOf(ctx, stripe, organizationId);
   const session = await stripe.createCheckoutSession({
     organizationId,
     customerId,
-    priceId: await stripePriceOf(ctx, stripe, plan),
+    priceId: await stripePriceOf(ctx, stripe, plan, interval),
+    interval,
     trialDays: plan.trialDays,
     successUrl: input.successUrl,
     cancelUrl: input.cancelUrl,

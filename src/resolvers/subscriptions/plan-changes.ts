@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { type BillingInterval, periodFrom } from '../../billing/intervals.ts';
 import type { InvoiceLine } from '../../billing/invoice.ts';
 import { type Money, money } from '../../billing/money.ts';
-import { calendarMonthOf } from '../../billing/period.ts';
+import { calendarMonthOf, type Period } from '../../billing/period.ts';
 import type { RequestContext } from '../../context.ts';
 import type { Executor } from '../../db/client.ts';
 import { newId } from '../../db/ids.ts';
@@ -184,9 +184,9 @@ export async function changePlan(
   const change = await changeContext(ctx, organizationId, input, target);
   const { result: planPreview, charges } = await preview(ctx, change, input.timing);
   const immediate = input.timing === 'IMMEDIATELY';
-  const stripeAnsweredAt = await changeInStripe(ctx, change, immediate);
+  const stripe = await changeInStripe(ctx, change, immediate);
   const { updated, alerts } = await ctx.db.transaction((tx) =>
-    recordChange(tx, change, { immediate, stripeAnsweredAt, charges }),
+    recordChange(tx, change, { immediate, stripe, charges }),
   );
   subscriptionChanged(ctx, updated);
   await alertsFired(ctx, organizationId, alerts);
@@ -215,31 +215,32 @@ async function provisionFirst(ctx: RequestContext, organizationId: string): Prom
   if (row && awaitsProvisioning(ctx, row)) await provisionInStripe(ctx, ctx.log, organizationId);
 }
 
+/** What Stripe answered a change: when, and the period it bills now (null: unchanged). */
+interface StripeAnswer {
+  at: Date;
+  period: Period | null;
+}
+
 /**
  * With a Stripe subscription, Stripe first: when it refuses, nothing changes here. Answers when
- * Stripe's answer came (what it then said is the newest state), or null without Stripe.
+ * Stripe's answer came (what it then said is the newest state) and its period, or null without
+ * Stripe.
  */
 async function changeInStripe(
   ctx: RequestContext,
   change: ChangeContext,
   immediate: boolean,
-): Promise<Date | null> {
+): Promise<StripeAnswer | null> {
   const { subscription, from, to, now } = change;
   if (!ctx.stripe || !stripeRunning(subscription)) return null;
-  if (from.interval !== to.interval) {
-    throw ValidationError.forField(
-      ['interval'],
-      'changing the interval of a Stripe subscription is not supported yet',
-    );
-  }
-  await changePlanInStripe(ctx, ctx.stripe, {
+  const period = await changePlanInStripe(ctx, ctx.stripe, {
     subscription,
-    from: from.plan,
-    to: to.plan,
+    from,
+    to,
     at: now,
     immediate,
   });
-  return ctx.now();
+  return { at: ctx.now(), period };
 }
 
 /**
@@ -249,14 +250,17 @@ async function changeInStripe(
 async function recordChange(
   tx: Executor,
   change: ChangeContext,
-  how: { immediate: boolean; stripeAnsweredAt: Date | null; charges: ChangeCharge[] },
+  how: { immediate: boolean; stripe: StripeAnswer | null; charges: ChangeCharge[] },
 ) {
   const { subscription, from, to, now } = change;
   const organizationId = subscription.organizationId;
-  const synced = how.stripeAnsweredAt ? { stripeStateAt: how.stripeAnsweredAt } : {};
-  // Monthly to yearly begins a year now; otherwise the period stays what it is.
+  const synced = how.stripe ? { stripeStateAt: how.stripe.at } : {};
+  // Monthly to yearly begins a year now (with Stripe, the one Stripe began); otherwise the
+  // period stays what it is.
   const newYear =
-    to.interval === 'YEAR' && from.interval === 'MONTH' ? periodFrom(now, 'YEAR') : null;
+    to.interval === 'YEAR' && from.interval === 'MONTH'
+      ? (how.stripe?.period ?? periodFrom(now, 'YEAR'))
+      : null;
   const [row] = await tx
     .update(billingSubscriptions)
     .set(

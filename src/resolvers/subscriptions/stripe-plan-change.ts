@@ -1,8 +1,10 @@
+import type { Period } from '../../billing/period.ts';
 import type { RequestContext } from '../../context.ts';
-import type { BillingSubscriptionRow, PlanRow } from '../../db/schema.ts';
+import type { BillingSubscriptionRow } from '../../db/schema.ts';
 import type { StripeGateway } from '../../stripe/gateway.ts';
 import { operationKey } from '../../stripe/operation-keys.ts';
 import { stripePriceOf } from '../catalog/stripe-prices.ts';
+import type { PricedSide } from './change-charges.ts';
 
 /** A subscription Stripe runs: its Stripe ids are known. */
 type InStripe = BillingSubscriptionRow & { stripeSubscriptionId: string; stripeItemId: string };
@@ -12,39 +14,54 @@ export function stripeRunning(row: BillingSubscriptionRow): row is InStripe {
 }
 
 /**
- * A plan change made in Stripe. IMMEDIATELY: the item moves to the new price, prorated as of
- * `at` and invoiced at once (after a change scheduled for the period's end is dropped, so that
- * Stripe prorates from the price paid for). PERIOD_END: Stripe's schedule makes the change at
- * the renewal, and until then bills and prorates from the current price.
+ * A plan change made in Stripe. IMMEDIATELY: the item moves to the new price (of the new
+ * version and interval), prorated as of `at` and invoiced at once (after a change scheduled for
+ * the period's end is dropped, so that Stripe prorates from the price paid for); answers the
+ * period Stripe bills now, a new one when the interval changed. PERIOD_END: Stripe's schedule
+ * makes the change at the renewal, and until then bills and prorates from the current price.
  */
 export async function changePlanInStripe(
   ctx: RequestContext,
   stripe: StripeGateway,
-  change: { subscription: InStripe; from: PlanRow; to: PlanRow; at: Date; immediate: boolean },
-): Promise<void> {
-  const { subscription, to } = change;
+  change: {
+    subscription: InStripe;
+    from: PricedSide;
+    to: PricedSide;
+    at: Date;
+    immediate: boolean;
+  },
+): Promise<Period | null> {
+  const { subscription, from, to } = change;
   const key = operationKey(change.immediate ? 'plan-change' : 'plan-pending', subscription.id);
   const scheduleId = await scheduleOf(stripe, subscription);
-  const nextPriceId = await stripePriceOf(ctx, stripe, to);
+  const nextPriceId = await stripePriceOf(ctx, stripe, to.plan, to.interval);
   if (!change.immediate) {
     await stripe.scheduleNextPrice({
       stripeSubscriptionId: subscription.stripeSubscriptionId,
       scheduleId,
-      currentPriceId: await stripePriceOf(ctx, stripe, change.from),
+      currentPriceId: await stripePriceOf(ctx, stripe, from.plan, from.interval),
       nextPriceId,
       interval: to.interval,
       idempotencyKey: key,
     });
-    return;
+    return null;
   }
   if (scheduleId) await stripe.releaseSchedule(scheduleId, `${key}:release`);
-  await stripe.changePrice({
+  const changed = await stripe.changePrice({
     stripeSubscriptionId: subscription.stripeSubscriptionId,
     itemId: subscription.stripeItemId,
     priceId: nextPriceId,
     prorationDate: change.at,
     idempotencyKey: key,
   });
+  // Another interval began a new period in Stripe: its dates are Stripe's.
+  const item = changed.items.data[0];
+  return item
+    ? {
+        start: new Date(item.current_period_start * 1000),
+        end: new Date(item.current_period_end * 1000),
+      }
+    : null;
 }
 
 /**

@@ -27,12 +27,13 @@ export async function provisionInStripe(
   const [plan] = await services.db.select().from(plans).where(eq(plans.id, local.planId));
   if (!plan) throw new Error(`plan ${local.planId} not found`);
   const customerId = await stripeCustomerOf(services, stripe, organizationId);
-  const priceId = await stripePriceOf(services, stripe, plan);
+  const priceId = await stripePriceOf(services, stripe, plan, local.interval);
   const created = await stripe.createSubscription({
     subscriptionId: local.id,
     organizationId,
     customerId,
     priceId,
+    interval: local.interval,
     now: services.now(),
     daysUntilDue: services.config.stripe?.invoiceDaysUntilDue,
   });

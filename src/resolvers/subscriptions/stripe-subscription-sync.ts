@@ -169,6 +169,7 @@ async function writeState(
   const values = {
     planId: keepsOld ? row.planId : plan.id,
     interval: keepsOld ? row.interval : seen.interval,
+    pendingInterval: waiting ? (row?.pendingInterval ?? null) : null,
     pendingPlanId: waiting ? (row?.pendingPlanId ?? null) : null,
     status: live.status,
     currentPeriodStart: periodStart,
