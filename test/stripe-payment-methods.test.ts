@@ -1,13 +1,12 @@
-import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
+import type { StripeFake } from '@graphql-billing/stripe-fake';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseBillingMonth } from '../src/billing/period.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
-import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
-import { stripeEnv } from './support/stripe.ts';
+import type { TestServer } from './support/server.ts';
+import { startStripeServer } from './support/stripe.ts';
 import { recordBatch, uniqueKey } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -20,26 +19,19 @@ import { waitFor } from './support/wait.ts';
  */
 let fake: StripeFake;
 let server: TestServer;
-// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
-let storage: ScratchDatabase;
+let stopServer: () => Promise<void>;
 
 const DAY = 86_400;
 const HOUR = 3600;
 
 beforeAll(async () => {
-  fake = await startStripeFake({ customersHavePaymentMethods: false });
-  // The server's clock follows the fake's test clock, so that periods agree when it moves.
-  storage = await createIsolatedStorage();
-  server = await startTestServer(stripeEnv(fake), storage, {
-    now: () => new Date(fake.now() * 1000),
-  });
-  fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
+  ({
+    fake,
+    server,
+    stop: stopServer,
+  } = await startStripeServer({ fake: { customersHavePaymentMethods: false } }));
 });
-afterAll(async () => {
-  await server?.stop();
-  await storage?.drop();
-  await fake?.stop();
-});
+afterAll(() => stopServer?.());
 afterEach(() => fake.setNewCustomerPaymentMethod(null));
 
 const SUBSCRIPTION =

@@ -1,31 +1,20 @@
-import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
+import type { StripeFake } from '@graphql-billing/stripe-fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
-import { stripeEnv } from './support/stripe.ts';
+import type { TestServer } from './support/server.ts';
+import { startStripeServer } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
 /** A migration of subscribers as Stripe carries it out: each subscription on the new price. */
 let fake: StripeFake;
 let server: TestServer;
-// Plans remember their Stripe price ids, and publishing changes the global catalog.
-let storage: ScratchDatabase;
+let stopServer: () => Promise<void>;
 
 beforeAll(async () => {
-  fake = await startStripeFake();
-  storage = await createIsolatedStorage();
-  server = await startTestServer(stripeEnv(fake), storage, {
-    now: () => new Date(fake.now() * 1000),
-  });
-  fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
+  ({ fake, server, stop: stopServer } = await startStripeServer());
 });
-afterAll(async () => {
-  await server?.stop();
-  await storage?.drop();
-  await fake?.stop();
-});
+afterAll(() => stopServer?.());
 
 const admin = (query: string, variables?: Record<string, unknown>) =>
   gql(server.graphqlUrl, query, { key: server.adminKey, ...(variables ? { variables } : {}) });

@@ -1,29 +1,19 @@
-import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
+import type { StripeFake } from '@graphql-billing/stripe-fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
-import { stripeEnv } from './support/stripe.ts';
+import type { TestServer } from './support/server.ts';
+import { startStripeServer } from './support/stripe.ts';
 
 /** The customer portal against the Stripe fake, whose portal starts unconfigured like Stripe's. */
 let fake: StripeFake;
 let server: TestServer;
-// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
-let storage: ScratchDatabase;
+let stopServer: () => Promise<void>;
 
 beforeAll(async () => {
-  fake = await startStripeFake();
-  storage = await createIsolatedStorage();
-  server = await startTestServer(stripeEnv(fake), storage, {
-    now: () => new Date(fake.now() * 1000),
-  });
+  ({ fake, server, stop: stopServer } = await startStripeServer({ webhooks: false }));
 });
-afterAll(async () => {
-  await server?.stop();
-  await storage?.drop();
-  await fake?.stop();
-});
+afterAll(() => stopServer?.());
 
 const PORTAL =
   'mutation { createPortalSession(returnUrl: "https://app.example/billing") { __typename ... on PortalSessionSuccess { session { url } } ... on BillingProviderError { message code } } }';

@@ -1,24 +1,17 @@
-import { type StripeFake, startStripeFake } from '@graphql-billing/stripe-fake';
+import type { StripeFake } from '@graphql-billing/stripe-fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { gql } from './support/graphql.ts';
-import { startTestServer, type TestServer } from './support/server.ts';
-import { stripeEnv } from './support/stripe.ts';
+import type { TestServer } from './support/server.ts';
+import { startStripeServer } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
 /** Yearly subscriptions as Stripe bills them: a yearly price, anchored to the 1st. */
 let fake: StripeFake;
 let server: TestServer;
-// Plans remember their Stripe prices, and publishing changes the global catalog.
-let storage: ScratchDatabase;
+let stopServer: () => Promise<void>;
 
 beforeAll(async () => {
-  fake = await startStripeFake();
-  storage = await createIsolatedStorage();
-  server = await startTestServer(stripeEnv(fake), storage, {
-    now: () => new Date(fake.now() * 1000),
-  });
-  fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
+  ({ fake, server, stop: stopServer } = await startStripeServer());
   // Chat Plus: $8.00 a month or $80.00 a year.
   const published = await admin(
     'mutation ($input: PlanInput!) { publishPlan(input: $input) { __typename } }',
@@ -36,11 +29,7 @@ beforeAll(async () => {
   );
   expect(published.data?.publishPlan.__typename).toBe('PublishPlanSuccess');
 });
-afterAll(async () => {
-  await server?.stop();
-  await storage?.drop();
-  await fake?.stop();
-});
+afterAll(() => stopServer?.());
 
 function admin(query: string, variables?: Record<string, unknown>) {
   return gql(server.graphqlUrl, query, {

@@ -2,38 +2,23 @@ import { type StripeFake, signatureHeader, startStripeFake } from '@graphql-bill
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/raw.ts';
-import {
-  createIsolatedStorage,
-  createPostgresDatabase,
-  type ScratchDatabase,
-} from './support/database.ts';
+import { createPostgresDatabase } from './support/database.ts';
 import { createKey, createOrganization } from './support/fixtures.ts';
 import { collect, gql, sleep, wsClient } from './support/graphql.ts';
 import { spawnServer } from './support/process.ts';
 import { startTestServer, TEST_ADMIN_KEY, type TestServer } from './support/server.ts';
-import { stripeEnv } from './support/stripe.ts';
+import { startStripeServer, stripeEnv } from './support/stripe.ts';
 import { waitFor } from './support/wait.ts';
 
 /** The billing server against the local Stripe fake, over real HTTP both ways. */
 let fake: StripeFake;
 let server: TestServer;
-// Plans remember their Stripe price ids: each Stripe fake needs a database of its own.
-let storage: ScratchDatabase;
+let stopServer: () => Promise<void>;
 
 beforeAll(async () => {
-  fake = await startStripeFake();
-  // The server's clock follows the fake's test clock, so that periods agree when it moves.
-  storage = await createIsolatedStorage();
-  server = await startTestServer(stripeEnv(fake), storage, {
-    now: () => new Date(fake.now() * 1000),
-  });
-  fake.setWebhookUrl(`${server.url}/webhooks/stripe`);
+  ({ fake, server, stop: stopServer } = await startStripeServer());
 });
-afterAll(async () => {
-  await server?.stop();
-  await storage?.drop();
-  await fake?.stop();
-});
+afterAll(() => stopServer?.());
 
 const SUBSCRIPTION =
   '{ subscription { status plan { key } pendingPlan { key } trialEnd cancelAtPeriodEnd stripeSubscriptionId currentPeriodEnd } }';
