@@ -74,9 +74,23 @@ describe('a yearly subscription with Stripe', () => {
   it('is provisioned on the yearly price, anchored to the 1st twelve months on', {
     timeout: 60_000,
   }, async () => {
+    // Stripe makes the yearly price and its answer is lost: stripe-node retries with its key.
+    fake.loseNext({ method: 'POST', path: /^\/v1\/prices$/ });
     const { ownerKey, stripeId } = await provisioned('YEAR');
     const item = firstItem(stripeId);
     expect(item?.price.lookup_key).toBe('chat_plus_v1_year');
+    const creations = fake.requests.filter(
+      (r) =>
+        r.method === 'POST' &&
+        r.path === '/v1/prices' &&
+        r.params.lookup_key === 'chat_plus_v1_year',
+    );
+    expect(creations.map((r) => r.fault ?? r.status)).toEqual(['lose', 200]);
+    expect(new Set(creations.map((r) => r.idempotencyKey)).size).toBe(1);
+    const yearly = [...fake.state.prices.values()].filter(
+      (p) => p.lookup_key === 'chat_plus_v1_year',
+    );
+    expect(yearly.map((p) => [p.unit_amount, p.recurring?.interval])).toEqual([[8000, 'year']]);
     const start = stripeSubscription(stripeId)?.start_date ?? 0;
     const anchor = yearlyAnchorAfter(start);
     expect(stripeSubscription(stripeId)?.billing_cycle_anchor).toBe(anchor);
