@@ -20,7 +20,7 @@ const read = (relative: string) => readFileSync(path(relative), 'utf8');
 
 const EXAMPLES = {
   yaml: path('../examples/catalogs/platform-tiers.yaml'),
-  ts: path('../examples/catalogs/messaging.ts'),
+  ts: path('../examples/catalogs/chat.ts'),
   json: path('../examples/catalogs/usage-only.json'),
 };
 
@@ -127,7 +127,7 @@ describe('the example catalogs in examples/catalogs', () => {
     }
   });
 
-  it('apply as a TypeScript module; exported as YAML, the catalog reproduces itself', {
+  it('apply as a TypeScript module (monthly and yearly prices); exported as YAML, it reproduces itself', {
     timeout: 120_000,
   }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'catalog-formats-'));
@@ -136,21 +136,35 @@ describe('the example catalogs in examples/catalogs', () => {
     try {
       const applied = await runCli(['catalog', 'apply', EXAMPLES.ts], a.env);
       expect(applied.stderr).not.toContain('Invalid');
-      expect(applied.stdout.trim().split('\n')).toEqual([
-        'meter messages',
-        'meter storage_mb',
-        'feature history',
-        'plan free v2',
-        'plan plus v1',
-        'archive growth',
-        'archive scale',
-        'archive starter',
-      ]);
+      expect(applied.stdout.trim().split('\n').sort()).toEqual(
+        [
+          'meter messages',
+          'meter storage_mb',
+          'feature history',
+          'feature custom_emoji',
+          'feature sso',
+          'plan free v2',
+          'plan plus v1',
+          'plan pro v1',
+          'plan business v1',
+          'archive growth',
+          'archive scale',
+          'archive starter',
+        ].sort(),
+      );
       const yaml = await runCli(['catalog', 'export', '--format', 'yaml'], a.env);
       expect(yaml.code).toBe(0);
-      expect(parseYaml(yaml.stdout).plans.map((p: { key: string }) => p.key)).toEqual([
+      const exported = parseYaml(yaml.stdout);
+      expect(exported.plans.map((p: { key: string }) => p.key)).toEqual([
+        'business',
         'free',
         'plus',
+        'pro',
+      ]);
+      // $8 a month or $80 a year, in minor units.
+      expect(exported.plans[2].prices).toEqual([
+        { interval: 'MONTH', amount: '800' },
+        { interval: 'YEAR', amount: '8000' },
       ]);
       const file = join(dir, 'catalog.yaml');
       await writeFile(file, yaml.stdout);
