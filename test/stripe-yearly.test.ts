@@ -1,8 +1,14 @@
 import type { StripeFake } from '@graphql-billing/stripe-fake';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calendarMonthOf } from '../src/billing/period.ts';
+import { queryRows } from '../src/db/raw.ts';
+import { runInvoices } from '../src/resolvers/invoicing/invoice-run.ts';
+import { createKey } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import type { TestServer } from './support/server.ts';
 import { startStripeServer } from './support/stripe.ts';
+import { record, uniqueKey } from './support/usage.ts';
 import { waitFor } from './support/wait.ts';
 
 /** Yearly subscriptions as Stripe bills them: a yearly price, anchored to the 1st. */
@@ -23,7 +29,14 @@ beforeAll(async () => {
           { interval: 'MONTH', amount: '800' },
           { interval: 'YEAR', amount: '8000' },
         ],
-        quotas: [],
+        quotas: [
+          {
+            meter: 'api_requests',
+            included: '100000',
+            mode: 'OVERAGE',
+            overageUnitPrice: '0.0005',
+          },
+        ],
       },
     },
   );
@@ -53,12 +66,13 @@ async function provisioned(interval: 'MONTH' | 'YEAR') {
     { input: { name: `yearly ${interval} ${Date.now()}`, planKey: 'chat_plus', interval } },
   );
   const ownerKey = created.data?.createOrganization.ownerKey.secret as string;
+  const organizationId = created.data?.createOrganization.organization.id as string;
   const subscription = await waitFor('provisioning', async () => {
     const s = await subscriptionOf(ownerKey);
     return s?.stripeSubscriptionId ? s : undefined;
   });
   await fake.webhooks.flush();
-  return { ownerKey, stripeId: subscription.stripeSubscriptionId as string };
+  return { ownerKey, organizationId, stripeId: subscription.stripeSubscriptionId as string };
 }
 
 const stripeSubscription = (id: string) => fake.state.subscriptions.get(id);
@@ -104,6 +118,41 @@ describe('a yearly subscription with Stripe', () => {
       1000;
     const invoice = fake.state.invoices.get(stripeSubscription(stripeId)?.latest_invoice as string);
     expect(invoice?.total).toBe(Math.round((8000 * (anchor - start)) / (anchor - yearStart)));
+  });
+
+  it('invoices each month’s usage on an invoice of its own, the year’s base left to Stripe', {
+    timeout: 60_000,
+  }, async () => {
+    const { ownerKey, organizationId } = await provisioned('YEAR');
+    const ingest = await createKey(server.graphqlUrl, ownerKey, organizationId, 'INGEST');
+    await record(server.graphqlUrl, ingest, {
+      meter: 'api_requests',
+      quantity: '150000',
+      idempotencyKey: uniqueKey(),
+    });
+    const services = server.app.services;
+    if (!services) throw new Error('server not started');
+    const month = calendarMonthOf(new Date(fake.now() * 1000));
+    // After the month and its 48-hour grace window: the run makes the invoice final, in Stripe.
+    const report = await runInvoices(services, server.app.log, {
+      month,
+      now: new Date(month.end.getTime() + 49 * 3_600_000),
+    });
+    expect(report.failed).toEqual([]);
+    const [ours] = await queryRows<{ id: string; amount_due: string | number }>(
+      server.db(),
+      sql`select id, amount_due from invoices where organization_id = ${organizationId}`,
+    );
+    // 50,000 requests over × $0.0005 = $25.00; the base is the yearly subscription's.
+    expect(String(ours?.amount_due)).toBe('2500');
+    const pushed = [...fake.state.invoices.values()].filter(
+      (i) => i.metadata?.invoice_id === ours?.id,
+    );
+    expect(pushed.map((i) => [i.total, i.status])).toEqual([[2500, 'open']]);
+    const items = [...fake.state.invoiceItems.values()].filter(
+      (item) => item.metadata?.invoice_id === ours?.id,
+    );
+    expect(items.map((item) => item.amount)).toEqual([2500]);
   });
 
   it('is signed up for through Checkout on the yearly price', { timeout: 60_000 }, async () => {
