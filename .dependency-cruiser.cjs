@@ -14,6 +14,7 @@ const DOMAINS = [
   'metering',
   'invoicing',
   'subscriptions',
+  'entitlements',
   'organizations',
   'collection',
 ];

@@ -125,4 +125,45 @@ describe('an organization paying in yen', () => {
       fieldErrors: [{ path: ['planKey'] }],
     });
   });
+
+  it('grants a canceled organization only what the free plan of its currency does: none in euros', async () => {
+    const published = await gql(
+      server.graphqlUrl,
+      'mutation ($input: PlanInput!) { publishPlan(input: $input) { __typename } }',
+      {
+        key: server.adminKey,
+        variables: {
+          input: {
+            key: 'eu_team',
+            name: 'Team (EU)',
+            currency: 'EUR',
+            prices: [{ interval: 'MONTH', amount: '2900' }],
+            quotas: [],
+            entitlements: [{ feature: 'custom_domains' }],
+          },
+        },
+      },
+    );
+    expect(published.data?.publishPlan.__typename).toBe('PublishPlanSuccess');
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
+      planKey: 'eu_team',
+    });
+    const GRANTS =
+      '{ entitlements { feature { key } } checkFeature(feature: "custom_domains") { allowed upgradeTo { key } } }';
+    expect((await gql(server.graphqlUrl, GRANTS, { key: org.ownerKey })).data).toEqual({
+      entitlements: [{ feature: { key: 'custom_domains' } }],
+      checkFeature: { allowed: true, upgradeTo: null },
+    });
+    // No free plan is sold in euros: canceled at once, the subscription ends.
+    const canceled = await gql(
+      server.graphqlUrl,
+      'mutation { cancelSubscription(atPeriodEnd: false) { ... on SubscriptionSuccess { subscription { status } } } }',
+      { key: org.ownerKey },
+    );
+    expect(canceled.data?.cancelSubscription.subscription.status).toBe('CANCELED');
+    expect((await gql(server.graphqlUrl, GRANTS, { key: org.ownerKey })).data).toEqual({
+      entitlements: [],
+      checkFeature: { allowed: false, upgradeTo: { key: 'eu_team' } },
+    });
+  });
 });

@@ -14,6 +14,8 @@ const POLICIES = {
   viewOrganization: ['OWNER', 'VIEWER', 'INGEST'],
   /** Read usage and quotas: usage, checkQuota, usageHistory. */
   readUsage: ['OWNER', 'VIEWER', 'INGEST'],
+  /** Read and check the organization's entitlements: entitlements, checkFeature. */
+  readEntitlements: ['OWNER', 'VIEWER', 'INGEST'],
   /** Record usage: recordUsage, recordUsageBatch, POST /v1/usage. */
   recordUsage: ['OWNER', 'INGEST'],
   /** Read the subscription, invoices, alerts and plan-change previews, and watch them live. */

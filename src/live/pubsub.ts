@@ -15,6 +15,8 @@ type LiveTopics = {
   'usage:updated': [organizationId: string, payload: MeterUsageWire];
   'threshold:crossed': [organizationId: string, payload: ThresholdAlertWire];
   'subscription:updated': [organizationId: string, payload: BillingSubscriptionWire];
+  /** An organization's plan, status or overrides changed: subscribers read its entitlements. */
+  'entitlements:updated': [organizationId: string, payload: { organizationId: string }];
   /** An invoice changed (created, finalized, paid...): subscribers read it afresh by id. */
   'invoice:updated': [organizationId: string, payload: { invoiceId: string }];
   /**

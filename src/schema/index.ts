@@ -15,6 +15,7 @@ import './webhooks.ts';
 import './outbox.ts';
 import './billing.ts';
 import './plan-migration.ts';
+import './entitlements.ts';
 import './invoices.ts';
 
 builder.queryType({});

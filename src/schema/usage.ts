@@ -3,6 +3,7 @@ import type { RequestContext } from '../context.ts';
 import type { UsageEventRow } from '../db/schema.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
 import { type MeterUsageWire, usageFromWire } from '../live/wire.ts';
+import { upgradeForRefusedUsage } from '../resolvers/entitlements/quota-upgrades.ts';
 import { recordUsage, recordUsageBatch } from '../resolvers/metering/record-usage.ts';
 import { USAGE_EVENT_FIELDS } from '../resolvers/metering/usage-event-input.ts';
 import type { UsagePoint } from '../resolvers/metering/usage-queries.ts';
@@ -15,7 +16,7 @@ import {
 } from '../resolvers/metering/usage-queries.ts';
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
-import { LimitModeEnum, MeterType } from './catalog.ts';
+import { LimitModeEnum, MeterType, PlanType } from './catalog.ts';
 import { asErrorData, ErrorInterface, isErrorNamed } from './error-types.ts';
 import { liveOrganization, liveScopes } from './live.ts';
 import { MoneyType } from './money-type.ts';
@@ -136,6 +137,18 @@ builder.objectType(QuotaExceededError, {
       description:
         "When a counter's period ends; null for a gauge (MAX, LAST), which does not reset by itself.",
       resolve: (e) => e.resetsAt,
+    }),
+    upgradeTo: t.field({
+      type: PlanType,
+      nullable: true,
+      description: 'The cheapest active plan whose quota would have allowed this, if any.',
+      resolve: async (e, _a, ctx) =>
+        upgradeForRefusedUsage(
+          ctx,
+          ctx.principal?.organizationId ?? null,
+          await meterOf(e.meterKey, ctx),
+          e,
+        ),
     }),
   }),
 });

@@ -146,7 +146,7 @@ function tierProblems(
 }
 
 /** An entitlement's value: any JSON, small enough to travel in every entitlement token. */
-const entitlementValue = z
+export const entitlementValue = z
   .unknown()
   .optional()
   .transform((value, context) => {

@@ -46,6 +46,11 @@ export function announceInvoices(
   }
 }
 
+/** An organization's entitlements may have changed (plan, status, override): read them afresh. */
+export function announceEntitlements(services: Live, organizationId: string): void {
+  services.live.publish('entitlements:updated', organizationId, { organizationId });
+}
+
 /** A revoked key: every instance forgets it and closes its sockets. */
 export function announceKeyRevoked(services: Live, keyId: string): void {
   services.live.publish('key:revoked', { keyId });

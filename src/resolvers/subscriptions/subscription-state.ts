@@ -10,7 +10,11 @@ import {
 import type { Logger } from '../../logger.ts';
 import { freePlan, planById } from '../catalog/plan-store.ts';
 import { assignPlan } from '../invoicing/plan-timeline-store.ts';
-import { announceSubscription, announceTermsChanged } from '../live/announcements.ts';
+import {
+  announceEntitlements,
+  announceSubscription,
+  announceTermsChanged,
+} from '../live/announcements.ts';
 import { currencyOf } from './organization-currency.ts';
 import { chargeYear } from './yearly-base.ts';
 
@@ -23,6 +27,8 @@ type LiveServices = Pick<Services, 'live'>;
 export function subscriptionChanged(services: LiveServices, row: BillingSubscriptionRow): void {
   announceTermsChanged(services, row.organizationId);
   announceSubscription(services, row);
+  // A plan or status change is an entitlements change too.
+  announceEntitlements(services, row.organizationId);
 }
 
 /** The free plan in the currency the organization pays in, if the catalog has one. */

@@ -1,0 +1,89 @@
+import { desc, inArray } from 'drizzle-orm';
+import { Decimal } from '../../billing/decimal.ts';
+import { compareAmounts } from '../../billing/money.ts';
+import { effectiveQuota, refusedByHardLimit } from '../../billing/quota.ts';
+import type { Executor } from '../../db/client.ts';
+import { type PlanRow, planEntitlements, planQuotas, plans } from '../../db/schema.ts';
+
+/**
+ * Where an organization can go for what it lacks: the plans on sale (latest versions, public),
+ * cheapest first, in its currency when it has one (a subscriber never changes currency).
+ */
+async function plansOnSale(db: Executor, currency: string | null): Promise<PlanRow[]> {
+  const latest = await db
+    .selectDistinctOn([plans.key])
+    .from(plans)
+    .orderBy(plans.key, desc(plans.version));
+  return latest
+    .filter((plan) => plan.active && !plan.private)
+    .filter((plan) => currency === null || plan.currency === currency)
+    .sort(
+      (a, b) =>
+        a.currency.localeCompare(b.currency) ||
+        compareAmounts(a.basePriceAmount, b.basePriceAmount) ||
+        a.key.localeCompare(b.key),
+    );
+}
+
+/** The cheapest plan on sale that grants the feature, or null when none does. */
+export async function cheapestPlanWith(
+  db: Executor,
+  featureKey: string,
+  currency: string | null,
+): Promise<PlanRow | null> {
+  const onSale = await plansOnSale(db, currency);
+  if (onSale.length === 0) return null;
+  const granting = new Set(
+    (
+      await db
+        .select({ planId: planEntitlements.planId, featureKey: planEntitlements.featureKey })
+        .from(planEntitlements)
+        .where(
+          inArray(
+            planEntitlements.planId,
+            onSale.map((plan) => plan.id),
+          ),
+        )
+    )
+      .filter((row) => row.featureKey === featureKey)
+      .map((row) => row.planId),
+  );
+  return onSale.find((plan) => granting.has(plan.id)) ?? null;
+}
+
+/**
+ * The cheapest plan on sale whose quota of the meter would take a total of `needed` (no HARD
+ * limit under it; a meter a plan does not list is unlimited there), or null when none would.
+ */
+export async function cheapestPlanAccepting(
+  db: Executor,
+  meterKey: string,
+  needed: Decimal,
+  currency: string | null,
+): Promise<PlanRow | null> {
+  const onSale = await plansOnSale(db, currency);
+  if (onSale.length === 0) return null;
+  const quotas = await db
+    .select()
+    .from(planQuotas)
+    .where(
+      inArray(
+        planQuotas.planId,
+        onSale.map((plan) => plan.id),
+      ),
+    );
+  return (
+    onSale.find((plan) => {
+      const quota = quotas.find((q) => q.planId === plan.id && q.meterKey === meterKey);
+      const terms = quota
+        ? {
+            includedQuantity: quota.includedQuantity,
+            limitMode: quota.limitMode,
+            overageUnitPrice: quota.overageUnitPrice,
+            overageTiers: quota.overageTiers,
+          }
+        : null;
+      return !refusedByHardLimit(effectiveQuota(terms, null), new Decimal(needed));
+    }) ?? null
+  );
+}

@@ -1,0 +1,58 @@
+import { eq } from 'drizzle-orm';
+import type { RequestContext } from '../../context.ts';
+import { type FeatureRow, features, type PlanRow } from '../../db/schema.ts';
+import { NotFoundError } from '../../errors.ts';
+import { cheapestPlanWith } from '../catalog/upgrade-paths.ts';
+import { currencyOf } from '../subscriptions/organization-currency.ts';
+import { entitlementsOf } from './entitlement-store.ts';
+
+/** "May this organization use X?", with the value of its grant, or why not and where to go. */
+export interface FeatureCheck {
+  feature: FeatureRow;
+  allowed: boolean;
+  value: unknown;
+  /** The cheapest plan on sale that grants the feature, when it is not allowed. */
+  upgradeTo: PlanRow | null;
+  reason: string | null;
+}
+
+export async function checkFeature(
+  ctx: RequestContext,
+  organizationId: string,
+  featureKey: string,
+): Promise<FeatureCheck> {
+  const [feature] = await ctx.db.select().from(features).where(eq(features.key, featureKey));
+  // A misspelt key answers an error, never a silent "no".
+  if (!feature) throw new NotFoundError(`Feature "${featureKey}"`);
+  const entitlement = (await entitlementsOf(ctx.db, organizationId, ctx.now())).find(
+    (e) => e.featureKey === featureKey,
+  );
+  if (entitlement?.enabled) {
+    return { feature, allowed: true, value: entitlement.value, upgradeTo: null, reason: null };
+  }
+  if (entitlement) {
+    // Withdrawn by an override: no plan changes that.
+    const until = entitlement.expiresAt ? ` until ${entitlement.expiresAt.toISOString()}` : '';
+    return {
+      feature,
+      allowed: false,
+      value: null,
+      upgradeTo: null,
+      reason: `${feature.name} is turned off for this organization${until}`,
+    };
+  }
+  const upgradeTo = await cheapestPlanWith(
+    ctx.db,
+    featureKey,
+    await currencyOf(ctx.db, organizationId),
+  );
+  return {
+    feature,
+    allowed: false,
+    value: null,
+    upgradeTo,
+    reason: upgradeTo
+      ? `${feature.name} is not in this organization's plan; the ${upgradeTo.name} plan includes it`
+      : `${feature.name} is not in this organization's plan, nor in any plan on sale`,
+  };
+}
