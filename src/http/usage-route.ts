@@ -1,6 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerProblem } from '../auth/bearer.ts';
-import { allows } from '../auth/policies.ts';
 import { formatDecimal } from '../billing/decimal.ts';
 import type { Services } from '../context.ts';
 import { QuotaExceededError, ValidationError } from '../errors.ts';
@@ -8,6 +6,7 @@ import { createRequestContext } from '../request-context.ts';
 import { recordUsageEvents, summarize } from '../resolvers/metering/record-usage.ts';
 import { BodyTooLargeError } from './body.ts';
 import { sendJson } from './respond.ts';
+import { memberOf } from './route-auth.ts';
 import type { RouteHandler } from './server.ts';
 import { readUsageEvents, TooManyEventsError, UnparseableBodyError } from './usage-body.ts';
 
@@ -21,20 +20,8 @@ import { readUsageEvents, TooManyEventsError, UnparseableBodyError } from './usa
 export function usageIngestRoute(services: Services): RouteHandler {
   const { maxBodyBytes, maxEventsPerRequest } = services.config.usage;
   return async (req, res, request) => {
-    const auth = await services.authenticate(req.headers.authorization);
-    if (!auth.ok || !auth.principal) {
-      sendJson(res, 401, {
-        error: auth.ok
-          ? 'An API key is required: Authorization: Bearer <key>'
-          : bearerProblem(auth.reason),
-      });
-      return;
-    }
-    const { principal } = auth;
-    if (!allows(principal, 'recordUsage')) {
-      sendJson(res, 403, { error: `Forbidden: ${principal.role} keys may not record usage` });
-      return;
-    }
+    const principal = await memberOf(services, req, res, 'recordUsage', 'record usage');
+    if (!principal) return;
 
     let events: unknown[];
     try {
