@@ -7,6 +7,7 @@ import type { Database } from './db/client.ts';
 import type { LiveEvents } from './live/pubsub.ts';
 import type { Loaders } from './loaders.ts';
 import type { FiredThresholdCache } from './resolvers/alerts/fired-threshold-cache.ts';
+import type { EntitlementCache } from './resolvers/entitlements/entitlement-cache.ts';
 import type { IngestQueue } from './resolvers/metering/ingest-queue.ts';
 import type { UsageCache } from './resolvers/metering/usage-cache.ts';
 import type { IngestOutcome } from './resolvers/metering/usage-ingest-store.ts';
@@ -29,6 +30,7 @@ export interface RequestContext {
   /** The current time; injectable so that tests and replays can set it. */
   now: () => Date;
   usage: UsageServices;
+  entitlements: EntitlementCache;
   live: LiveEvents;
   jobs: JobSender;
   stripe: StripeGateway | null;
@@ -64,6 +66,8 @@ export interface Services {
   now: () => Date;
   authenticate: Authenticator;
   usage: UsageServices;
+  /** Entitlements of organizations, in memory for the hot-path checks (see entitlements/). */
+  entitlements: EntitlementCache;
   /** Live events (graphql-ws and SSE subscriptions); published after commit. */
   live: LiveEvents;
   jobs: JobSender;

@@ -14,6 +14,7 @@ export function createRequestContext(
     config: services.config,
     now: services.now,
     usage: services.usage,
+    entitlements: services.entitlements,
     live: services.live,
     jobs: services.jobs,
     stripe: services.stripe,

@@ -7,6 +7,7 @@ import { type JobQueue, startJobQueue } from './jobs/runner.ts';
 import { createLiveEvents } from './live/pubsub.ts';
 import type { Logger } from './logger.ts';
 import { FiredThresholdCache } from './resolvers/alerts/fired-threshold-cache.ts';
+import { EntitlementCache } from './resolvers/entitlements/entitlement-cache.ts';
 import { createSingleEventQueue } from './resolvers/metering/record-usage.ts';
 import { UsageCache } from './resolvers/metering/usage-cache.ts';
 import { StripeGateway } from './stripe/gateway.ts';
@@ -45,6 +46,8 @@ export async function createServices(
       singleEvents: createSingleEventQueue(),
       firedThresholds: new FiredThresholdCache(),
     },
+    // Bounded in staleness, while Redis is down, like the terms of quotas.
+    entitlements: new EntitlementCache({ ttlMs: config.usage.cache.termsTtlMs }),
     live,
     jobs,
     stripe: stripeClient ? new StripeGateway(stripeClient) : null,
@@ -58,12 +61,18 @@ export async function createServices(
   const stopForgettingTerms = live.listen('terms:changed', undefined, ({ organizationId }) =>
     services.usage.cache.forgetTerms(organizationId),
   );
+  const stopForgettingEntitlements = live.listen(
+    'entitlements:changed',
+    undefined,
+    ({ organizationId }) => services.entitlements.forget(organizationId),
+  );
   return {
     services,
     jobs,
     async close() {
       stopForgetting();
       stopForgettingTerms();
+      stopForgettingEntitlements();
       // A dead Redis is let go at once (live.close) while the job workers finish.
       await Promise.all([jobs.stop(), live.close()]);
       await stripeConnection?.close();

@@ -29,10 +29,19 @@ type LiveTopics = {
    * again, so a lowered HARD limit holds everywhere at once (the cache's TTL when Redis is down).
    */
   'terms:changed': [payload: { organizationId: string }];
+  /**
+   * An organization's entitlements changed: every instance forgets them and reads them again
+   * at the next check (heard at once here, through Redis elsewhere).
+   */
+  'entitlements:changed': [payload: { organizationId: string }];
 };
 
 /** Topics this instance hears the moment it publishes them, whatever Redis does. */
-const HEARD_AT_ONCE: ReadonlySet<string> = new Set(['key:revoked', 'terms:changed']);
+const HEARD_AT_ONCE: ReadonlySet<string> = new Set([
+  'key:revoked',
+  'terms:changed',
+  'entitlements:changed',
+]);
 
 type Payload<K extends keyof LiveTopics> = LiveTopics[K] extends [string, infer P]
   ? P

@@ -86,7 +86,7 @@ builder.queryFields((t) => ({
     authScopes: readers,
     args: { organizationId: t.arg.id({ description: 'ADMIN keys name the organization.' }) },
     resolve: (_root, args, ctx) =>
-      entitlementsOf(ctx.db, scopedOrganization(ctx, args.organizationId), ctx.now()),
+      ctx.entitlements.of(ctx.db, scopedOrganization(ctx, args.organizationId), ctx.now()),
   }),
   checkFeature: t.field({
     type: FeatureCheckType,

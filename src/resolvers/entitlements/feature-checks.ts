@@ -4,7 +4,6 @@ import { type FeatureRow, features, type PlanRow } from '../../db/schema.ts';
 import { NotFoundError } from '../../errors.ts';
 import { cheapestPlanWith } from '../catalog/upgrade-paths.ts';
 import { currencyOf } from '../subscriptions/organization-currency.ts';
-import { entitlementsOf } from './entitlement-store.ts';
 
 /** "May this organization use X?", with the value of its grant, or why not and where to go. */
 export interface FeatureCheck {
@@ -24,7 +23,7 @@ export async function checkFeature(
   const [feature] = await ctx.db.select().from(features).where(eq(features.key, featureKey));
   // A misspelt key answers an error, never a silent "no".
   if (!feature) throw new NotFoundError(`Feature "${featureKey}"`);
-  const entitlement = (await entitlementsOf(ctx.db, organizationId, ctx.now())).find(
+  const entitlement = (await ctx.entitlements.of(ctx.db, organizationId, ctx.now())).find(
     (e) => e.featureKey === featureKey,
   );
   if (entitlement?.enabled) {

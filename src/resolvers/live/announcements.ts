@@ -48,6 +48,7 @@ export function announceInvoices(
 
 /** An organization's entitlements may have changed (plan, status, override): read them afresh. */
 export function announceEntitlements(services: Live, organizationId: string): void {
+  services.live.publish('entitlements:changed', { organizationId });
   services.live.publish('entitlements:updated', organizationId, { organizationId });
 }
 
