@@ -5,7 +5,7 @@ import type { Services } from './context.ts';
 import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { prepareDatabase } from './db/migrate.ts';
 import { dashboardRoute } from './http/dashboard-route.ts';
-import { checkRoute, entitlementsRoute } from './http/entitlements-route.ts';
+import { checkRoute, entitlementsRoute, jwksRoute } from './http/entitlements-route.ts';
 import { createGraphQLHandler, GRAPHQL_PATH } from './http/graphql.ts';
 import { attachGraphQLWebSocket } from './http/graphql-ws.ts';
 import { healthz, readyz } from './http/health.ts';
@@ -131,6 +131,7 @@ async function serve(
       { method: 'POST', path: '/v1/usage', handle: usageIngestRoute(services) },
       { method: 'GET', path: '/v1/entitlements', handle: entitlementsRoute(services) },
       { method: 'GET', path: '/v1/check', handle: checkRoute(services) },
+      { method: 'GET', path: '/.well-known/jwks.json', handle: jwksRoute(services) },
       { method: 'POST', path: '/webhooks/stripe', handle: stripeWebhookRoute(services) },
       dashboardRoute(config.server.dashboardDir),
     ],

@@ -183,6 +183,21 @@ const authEnv = z.object({
   CATALOG_FILE: z.string().min(1).optional(),
 });
 
+const entitlementsEnv = z.object({
+  /** How long past the paid period an entitlement token still verifies offline. */
+  ENTITLEMENT_TOKEN_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 90)
+    .default(72),
+  /** Days a signing key signs before a new one takes over (old keys keep verifying). */
+  ENTITLEMENT_KEY_ROTATION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** The tokens' `iss` and `aud`, which verifiers check. */
+  ENTITLEMENT_TOKEN_ISSUER: z.string().min(1).max(200).default('graphql-billing-server'),
+  ENTITLEMENT_TOKEN_AUDIENCE: z.string().min(1).max(200).default('entitlements'),
+});
+
 const envSchema = z.object({
   ...serverEnv.shape,
   ...graphqlEnv.shape,
@@ -193,6 +208,7 @@ const envSchema = z.object({
   ...alertsEnv.shape,
   ...stripeEnv.shape,
   ...authEnv.shape,
+  ...entitlementsEnv.shape,
 });
 
 export type Env = Record<string, string | undefined>;
@@ -268,6 +284,12 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     dunning: { maxFailedPayments: env.DUNNING_MAX_FAILED_PAYMENTS },
     auth: { bootstrapAdminKey: env.BOOTSTRAP_ADMIN_KEY, keyCacheTtlMs: env.AUTH_KEY_CACHE_MS },
     catalog: { file: env.CATALOG_FILE ? resolve(env.CATALOG_FILE) : undefined },
+    entitlementTokens: {
+      graceMs: env.ENTITLEMENT_TOKEN_GRACE_HOURS * 3_600_000,
+      rotationMs: env.ENTITLEMENT_KEY_ROTATION_DAYS * 86_400_000,
+      issuer: env.ENTITLEMENT_TOKEN_ISSUER,
+      audience: env.ENTITLEMENT_TOKEN_AUDIENCE,
+    },
   };
 }
 

@@ -55,6 +55,19 @@ export class QuotaExceededError extends Error {
   }
 }
 
+/** The organization's plan does not grant a feature (or not this much of it). */
+export class FeatureNotEntitledError extends Error {
+  readonly featureKey: string;
+  /** The cheapest plan on sale that would grant it, if any. */
+  readonly upgradeToPlanId: string | null;
+  constructor(featureKey: string, message: string, upgradeToPlanId: string | null = null) {
+    super(message);
+    this.name = 'FeatureNotEntitledError';
+    this.featureKey = featureKey;
+    this.upgradeToPlanId = upgradeToPlanId;
+  }
+}
+
 /** The payment provider (Stripe) refused or failed; nothing was changed locally. */
 export class BillingProviderError extends Error {
   readonly code: string | null;

@@ -1,6 +1,7 @@
 export * from './tables/alerts.ts';
 export * from './tables/api-keys.ts';
 export * from './tables/billing-subscriptions.ts';
+export * from './tables/entitlement-tokens.ts';
 export * from './tables/enums.ts';
 export * from './tables/features.ts';
 export * from './tables/invoices.ts';

@@ -4,6 +4,7 @@ import type { Services } from '../context.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { createRequestContext } from '../request-context.ts';
 import { checkFeature } from '../resolvers/entitlements/feature-checks.ts';
+import { publishedKeys } from '../resolvers/entitlements/signing-keys.ts';
 import { checkQuotaFor, usageOf } from '../resolvers/metering/usage-queries.ts';
 import { findSubscription } from '../resolvers/subscriptions/subscription-start.ts';
 import { sendJson } from './respond.ts';
@@ -114,5 +115,18 @@ export function checkRoute(services: Services): RouteHandler {
       }
       throw error;
     }
+  };
+}
+
+/**
+ * GET /.well-known/jwks.json: the public keys entitlement tokens verify with (every key that
+ * signs, or signed a token not yet expired). Public; a verifier that meets an unknown `kid`
+ * fetches it again (a new key signs after each rotation).
+ */
+export function jwksRoute(services: Services): RouteHandler {
+  return async (_req, res) => {
+    const jwks = await publishedKeys(services.db, services.now());
+    res.setHeader('cache-control', 'public, max-age=300');
+    sendJson(res, 200, jwks);
   };
 }

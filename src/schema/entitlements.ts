@@ -1,8 +1,14 @@
 import type { RequestContext } from '../context.ts';
-import type { FeatureRow } from '../db/schema.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import type { DeviceActivationRow, FeatureRow } from '../db/schema.ts';
+import { FeatureNotEntitledError, NotFoundError, ValidationError } from '../errors.ts';
 import { cheapestPlanWith } from '../resolvers/catalog/upgrade-paths.ts';
 import { type Entitlement, entitlementsOf } from '../resolvers/entitlements/entitlement-store.ts';
+import {
+  devicesOf,
+  entitlementTokenInput,
+  type IssuedToken,
+  issueEntitlementToken,
+} from '../resolvers/entitlements/entitlement-tokens.ts';
 import { checkFeature, type FeatureCheck } from '../resolvers/entitlements/feature-checks.ts';
 import {
   featureOverrideInput,
@@ -12,6 +18,7 @@ import { currencyOf } from '../resolvers/subscriptions/organization-currency.ts'
 import { parseInput } from '../validation.ts';
 import { builder } from './builder.ts';
 import { FeatureType, PlanType } from './catalog.ts';
+import { ErrorInterface, isErrorNamed } from './error-types.ts';
 import { liveOrganization, liveScopes } from './live.ts';
 import { organizationScopes, scopedOrganization } from './organization-scope.ts';
 import { OrganizationType } from './organizations.ts';
@@ -153,5 +160,81 @@ builder.subscriptionField('entitlementsUpdated', (t) =>
       ctx.live.stream('entitlements:updated', liveOrganization(ctx, args.organizationId)),
     resolve: (event: { organizationId: string }, _args, ctx) =>
       entitlementsOf(ctx.db, event.organizationId, ctx.now()),
+  }),
+);
+
+// Signed entitlement tokens, for checks offline.
+
+builder.objectType(FeatureNotEntitledError, {
+  name: 'FeatureNotEntitledError',
+  description: "The organization's plan does not grant the feature.",
+  interfaces: [ErrorInterface],
+  isTypeOf: isErrorNamed('FeatureNotEntitledError'),
+  fields: (t) => ({
+    feature: t.field({ type: FeatureType, resolve: (e, _a, ctx) => featureOf(e.featureKey, ctx) }),
+    upgradeTo: t.field({
+      type: PlanType,
+      nullable: true,
+      description: 'The cheapest active plan that grants it, if any.',
+      resolve: (e, _a, ctx) =>
+        e.upgradeToPlanId ? ctx.loaders.planById.load(e.upgradeToPlanId) : null,
+    }),
+  }),
+});
+
+const EntitlementTokenType = builder.objectRef<IssuedToken>('EntitlementToken').implement({
+  description:
+    "A signed, expiring statement of an organization's entitlements, checkable offline with the server's published keys (/.well-known/jwks.json).",
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'A compact JWS.' }),
+    expiresAt: t.field({ type: 'DateTime', resolve: (r) => r.expiresAt }),
+    keyId: t.exposeString('keyId'),
+    deviceId: t.exposeString('deviceId', { nullable: true }),
+  }),
+});
+
+const EntitlementTokenSuccess = builder
+  .objectRef<{ token: IssuedToken }>('EntitlementTokenSuccess')
+  .implement({
+    fields: (t) => ({ token: t.field({ type: EntitlementTokenType, resolve: (r) => r.token }) }),
+  });
+
+builder.mutationField('issueEntitlementToken', (t) =>
+  t.field({
+    type: EntitlementTokenSuccess,
+    description:
+      "A signed entitlement token for the caller's organization (OWNER, VIEWER, INGEST), optionally bound to a device.",
+    authScopes: { member: 'readEntitlements' },
+    errors: {
+      types: [FeatureNotEntitledError, ValidationError],
+      directResult: true,
+      union: { name: 'EntitlementTokenResult' },
+    },
+    args: { deviceId: t.arg.string() },
+    resolve: async (_root, args, ctx) => ({
+      token: await issueEntitlementToken(
+        ctx,
+        scopedOrganization(ctx, undefined),
+        parseInput(entitlementTokenInput, { deviceId: args.deviceId }),
+      ),
+    }),
+  }),
+);
+
+const DeviceActivationType = builder.objectRef<DeviceActivationRow>('DeviceActivation').implement({
+  description: 'A device an entitlement token was issued to.',
+  fields: (t) => ({
+    deviceId: t.exposeString('deviceId'),
+    firstSeenAt: t.field({ type: 'DateTime', resolve: (d) => d.firstSeenAt }),
+    lastSeenAt: t.field({ type: 'DateTime', resolve: (d) => d.lastSeenAt }),
+  }),
+});
+
+builder.objectField(OrganizationType, 'devices', (t) =>
+  t.field({
+    type: [DeviceActivationType],
+    description: 'Devices its entitlement tokens were issued to, most recently seen first.',
+    authScopes: { $any: { admin: true, member: 'readEntitlements' } },
+    resolve: (organization, _args, ctx) => devicesOf(ctx, organization.id),
   }),
 );

@@ -25,18 +25,26 @@ async function plansOnSale(db: Executor, currency: string | null): Promise<PlanR
     );
 }
 
-/** The cheapest plan on sale that grants the feature, or null when none does. */
+/**
+ * The cheapest plan on sale that grants the feature (with a value `enough` accepts, when
+ * given: more devices than today's cap), or null when none does.
+ */
 export async function cheapestPlanWith(
   db: Executor,
   featureKey: string,
   currency: string | null,
+  enough: (value: unknown) => boolean = () => true,
 ): Promise<PlanRow | null> {
   const onSale = await plansOnSale(db, currency);
   if (onSale.length === 0) return null;
   const granting = new Set(
     (
       await db
-        .select({ planId: planEntitlements.planId, featureKey: planEntitlements.featureKey })
+        .select({
+          planId: planEntitlements.planId,
+          featureKey: planEntitlements.featureKey,
+          value: planEntitlements.value,
+        })
         .from(planEntitlements)
         .where(
           inArray(
@@ -45,7 +53,7 @@ export async function cheapestPlanWith(
           ),
         )
     )
-      .filter((row) => row.featureKey === featureKey)
+      .filter((row) => row.featureKey === featureKey && enough(row.value ?? null))
       .map((row) => row.planId),
   );
   return onSale.find((plan) => granting.has(plan.id)) ?? null;
