@@ -16,6 +16,8 @@ export async function drive(options: {
   requests: number;
   /** The body and headers of request number i. */
   build: (i: number) => { body: string; headers: Record<string, string> };
+  /** POST (the default), or GET with no body. */
+  method?: 'GET' | 'POST';
   /** Checks a response; false counts as a failure. */
   check?: (status: number, body: string) => boolean;
 }): Promise<LoadResult> {
@@ -30,7 +32,7 @@ export async function drive(options: {
       for (let i = next++; i < options.requests; i = next++) {
         const { body, headers } = options.build(i);
         const t = performance.now();
-        const { status, text } = await send(agent, url, body, headers);
+        const { status, text } = await send(agent, url, options.method ?? 'POST', body, headers);
         latencies.push(performance.now() - t);
         if (options.check && !options.check(status, text)) failures++;
       }
@@ -51,20 +53,23 @@ export async function drive(options: {
   };
 }
 
-function send(agent: Agent, url: URL, body: string, headers: Record<string, string>) {
+function send(
+  agent: Agent,
+  url: URL,
+  method: 'GET' | 'POST',
+  body: string,
+  headers: Record<string, string>,
+) {
   return new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = request(
-      url,
-      { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
-      },
-    );
+    const length = method === 'POST' ? { 'content-length': Buffer.byteLength(body) } : {};
+    const req = request(url, { method, agent, headers: { ...length, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
     req.on('error', reject);
-    req.end(body);
+    req.end(method === 'POST' ? body : undefined);
   });
 }

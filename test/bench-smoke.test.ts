@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import {
+  formatEntitlementReport,
+  runEntitlementBench,
+  TINY as TINY_ENTITLEMENTS,
+} from '../bench/entitlements.ts';
 import { formatFanout, runFanoutBench, TINY as TINY_FANOUT } from '../bench/fanout.ts';
 import { formatReport, runIngestBench, TINY } from '../bench/ingest.ts';
 import { formatInvoiceReport, runInvoiceBench, TINY as TINY_INVOICES } from '../bench/invoices.ts';
@@ -59,5 +64,20 @@ describe('bench:invoices at a tiny size', () => {
     expect(report.stripe.report.pushed).toBe(TINY_INVOICES.stripeOrganizations);
     expect(report.stripe.report.failed).toEqual([]);
     expect(formatInvoiceReport(report)).toContain('projected');
+  });
+});
+
+describe('bench:entitlements at a tiny size', () => {
+  it('checks against real servers and their baselines without a failed request', {
+    timeout: 120_000,
+  }, async () => {
+    const report = await runEntitlementBench({
+      serverUrl: postgresServerUrl(),
+      sizes: TINY_ENTITLEMENTS,
+    });
+    for (const result of [report.rest, report.bareHttp, report.graphql, report.bareYoga]) {
+      expect([result.requests, result.failures]).toEqual([TINY_ENTITLEMENTS.requests, 0]);
+    }
+    expect(formatEntitlementReport(report)).toContain('REST / bare node:http rate');
   });
 });
