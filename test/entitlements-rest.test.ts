@@ -158,3 +158,42 @@ describe('two instances with Redis', () => {
     }
   });
 });
+
+describe('an override that lapses by itself', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ JOBS_POLL_SECONDS: '0.5' });
+  });
+  afterAll(() => server?.stop());
+
+  it('is announced when it lapses, and no longer counts in the check', {
+    timeout: 30_000,
+  }, async () => {
+    const org = await createOrganization(server.graphqlUrl, server.adminKey, {
+      planKey: 'starter',
+    });
+    const live = wsClient(server.graphqlUrl, org.ownerKey);
+    const updates = collect(live, 'subscription { entitlementsUpdated { feature { key } } }');
+    try {
+      await sleep(300);
+      const expiresAt = new Date(Date.now() + 2_000).toISOString();
+      const granted = await gql(server.graphqlUrl, OVERRIDE, {
+        key: server.adminKey,
+        variables: { input: { organizationId: org.id, feature: 'sso', enabled: true, expiresAt } },
+      });
+      expect(granted.data?.setFeatureOverride.__typename).toBe('FeatureOverrideSuccess');
+      expect((await rest(server, '/v1/check?feature=sso', org.ownerKey)).body.allowed).toBe(true);
+      await updates.waitFor(2, 10_000);
+      const keys = (n: number) =>
+        updates.results[n]?.data?.entitlementsUpdated.map(
+          (e: { feature: { key: string } }) => e.feature.key,
+        );
+      expect(keys(0)).toEqual(['custom_domains', 'sso']);
+      expect(keys(1)).toEqual(['custom_domains']);
+      expect((await rest(server, '/v1/check?feature=sso', org.ownerKey)).body.allowed).toBe(false);
+    } finally {
+      updates.stop();
+      await live.dispose();
+    }
+  });
+});

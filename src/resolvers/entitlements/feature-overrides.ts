@@ -56,5 +56,13 @@ export async function setFeatureOverride(
     'feature override set',
   );
   announceEntitlements(ctx, organization.id);
+  if (input.expiresAt) {
+    // Its lapse changes the entitlements with nobody writing: announced then by a job.
+    await ctx.jobs.send(
+      'entitlement-override-lapse',
+      { organizationId: organization.id },
+      { startAfterSeconds: Math.ceil((input.expiresAt.getTime() - now.getTime()) / 1000) },
+    );
+  }
   return entitlementsOf(ctx.db, organization.id, now);
 }
