@@ -1,17 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIsolatedStorage, type ScratchDatabase } from './support/database.ts';
 import { createOrganization, type TestOrganization } from './support/fixtures.ts';
 import { gql } from './support/graphql.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
 
 /** Values the database cannot take, where no typed error covers them: BAD_USER_INPUT, no change. */
+// "No change" is counted over all organizations: a database of its own, so that other test
+// files creating theirs at the same time do not count.
+let storage: ScratchDatabase;
 let server: TestServer;
 let org: TestOrganization;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  storage = await createIsolatedStorage();
+  server = await startTestServer({}, storage);
   org = await createOrganization(server.graphqlUrl, server.adminKey, { planKey: 'starter' });
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await storage?.drop();
+});
 
 async function organizationCount(): Promise<number> {
   const response = await gql(
