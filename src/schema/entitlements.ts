@@ -52,7 +52,7 @@ const EntitlementType = builder.objectRef<Entitlement>('Entitlement').implement(
 
 const FeatureCheckType = builder.objectRef<FeatureCheck>('FeatureCheck').implement({
   fields: (t) => ({
-    feature: t.field({ type: FeatureType, resolve: (c) => c.feature }),
+    feature: t.field({ type: FeatureType, resolve: (c, _a, ctx) => featureOf(c.featureKey, ctx) }),
     allowed: t.exposeBoolean('allowed'),
     value: t.field({ type: 'JSON', nullable: true, resolve: (c) => c.value }),
     upgradeTo: t.field({

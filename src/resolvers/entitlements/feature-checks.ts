@@ -1,13 +1,12 @@
-import { eq } from 'drizzle-orm';
 import type { RequestContext } from '../../context.ts';
-import { type FeatureRow, features, type PlanRow } from '../../db/schema.ts';
+import type { PlanRow } from '../../db/schema.ts';
 import { NotFoundError } from '../../errors.ts';
 import { cheapestPlanWith } from '../catalog/upgrade-paths.ts';
 import { currencyOf } from '../subscriptions/organization-currency.ts';
 
 /** "May this organization use X?", with the value of its grant, or why not and where to go. */
 export interface FeatureCheck {
-  feature: FeatureRow;
+  featureKey: string;
   allowed: boolean;
   value: unknown;
   /** The cheapest plan on sale that grants the feature, when it is not allowed. */
@@ -15,25 +14,29 @@ export interface FeatureCheck {
   reason: string | null;
 }
 
+/**
+ * The check on a producer's hot path: an allowed feature is answered from the entitlement cache
+ * alone; only a refusal reads the feature (a misspelt key is an error, never a silent "no") and
+ * looks for the plan that would grant it.
+ */
 export async function checkFeature(
   ctx: RequestContext,
   organizationId: string,
   featureKey: string,
 ): Promise<FeatureCheck> {
-  const [feature] = await ctx.db.select().from(features).where(eq(features.key, featureKey));
-  // A misspelt key answers an error, never a silent "no".
-  if (!feature) throw new NotFoundError(`Feature "${featureKey}"`);
   const entitlement = (await ctx.entitlements.of(ctx.db, organizationId, ctx.now())).find(
     (e) => e.featureKey === featureKey,
   );
   if (entitlement?.enabled) {
-    return { feature, allowed: true, value: entitlement.value, upgradeTo: null, reason: null };
+    return { featureKey, allowed: true, value: entitlement.value, upgradeTo: null, reason: null };
   }
+  const feature = await ctx.loaders.featureByKey.load(featureKey);
+  if (!feature) throw new NotFoundError(`Feature "${featureKey}"`);
   if (entitlement) {
     // Withdrawn by an override: no plan changes that.
     const until = entitlement.expiresAt ? ` until ${entitlement.expiresAt.toISOString()}` : '';
     return {
-      feature,
+      featureKey,
       allowed: false,
       value: null,
       upgradeTo: null,
@@ -46,7 +49,7 @@ export async function checkFeature(
     await currencyOf(ctx.db, organizationId),
   );
   return {
-    feature,
+    featureKey,
     allowed: false,
     value: null,
     upgradeTo,
