@@ -37,6 +37,7 @@ export function entitlementsRoute(services: Services): RouteHandler {
       usageOf(ctx, organizationId),
     ]);
     const plan = subscription ? await ctx.loaders.planById.load(subscription.planId) : null;
+    const meters = await Promise.all(usage.map((u) => ctx.loaders.meterByKey.load(u.meterKey)));
     const snapshot = {
       organizationId,
       plan: plan ? { key: plan.key, version: plan.version, name: plan.name } : null,
@@ -49,8 +50,9 @@ export function entitlementsRoute(services: Services): RouteHandler {
         source: e.source,
         expiresAt: e.expiresAt?.toISOString() ?? null,
       })),
-      meters: usage.map((u) => ({
+      meters: usage.map((u, i) => ({
         meter: u.meterKey,
+        aggregation: meters[i]?.aggregation ?? 'SUM',
         mode: u.mode,
         limit: decimal(u.limit),
         used: decimal(u.used),
