@@ -83,7 +83,9 @@ export async function issueEntitlementToken(
     // The key stays published until the last token it signed has expired.
     await tx
       .update(signingKeys)
-      .set({ lastTokenExpiresAt: sql`greatest(${signingKeys.lastTokenExpiresAt}, ${expiresAt})` })
+      .set({
+        lastTokenExpiresAt: sql`greatest(${signingKeys.lastTokenExpiresAt}, ${expiresAt.toISOString()}::timestamptz)`,
+      })
       .where(eq(signingKeys.kid, key.kid));
     const privateKey = await importJWK(key.privateJwk, 'EdDSA');
     const token = await new SignJWT(claims)
