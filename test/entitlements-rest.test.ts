@@ -159,6 +159,39 @@ describe('two instances with Redis', () => {
   });
 });
 
+describe('a HARD limit reached on another instance', () => {
+  let two: TwoInstances;
+  beforeAll(async () => {
+    two = await startTwoInstances({ redis: true });
+  }, 60_000);
+  afterAll(() => two?.stop());
+
+  it('is refused by this instance’s check within USAGE_TOTALS_CACHE_MS (2 s by default)', {
+    timeout: 30_000,
+  }, async () => {
+    const org = await createOrganization(two.a.graphqlUrl, two.a.adminKey, { planKey: 'free' });
+    const ingest = await createKey(two.a.graphqlUrl, org.ownerKey, org.id, 'INGEST');
+    const CHECK = '/v1/check?meter=api_requests&quantity=1';
+    // B has read the total (0 of free's 10,000, HARD).
+    expect((await rest(two.b, CHECK, ingest)).body.allowed).toBe(true);
+    const recorded = await record(two.a.graphqlUrl, ingest, {
+      meter: 'api_requests',
+      quantity: '10000',
+      idempotencyKey: uniqueKey(),
+    });
+    expect(recorded.__typename).toBe('RecordUsageSuccess');
+    const reachedAt = Date.now();
+    let allowed = true;
+    while (allowed && Date.now() - reachedAt < 5_000) {
+      allowed = (await rest(two.b, CHECK, ingest)).body.allowed;
+      if (allowed) await sleep(50);
+    }
+    expect(allowed).toBe(false);
+    // The bound, plus a request's time.
+    expect(Date.now() - reachedAt).toBeLessThan(2_000 + 1_000);
+  });
+});
+
 describe('an override that lapses by itself', () => {
   let server: TestServer;
   beforeAll(async () => {
