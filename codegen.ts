@@ -26,6 +26,12 @@ const config: CodegenConfig = {
       presetConfig: { fragmentMasking: false },
       config: clientConfig,
     },
+    'packages/entitlements-client/src/gql/': {
+      documents: 'packages/entitlements-client/src/operations.graphql',
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { ...clientConfig, importExtension: '.ts' },
+    },
     'examples/node-client/gql/': {
       documents: 'examples/node-client/operations.graphql',
       preset: 'client',

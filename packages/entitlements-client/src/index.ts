@@ -1,4 +1,11 @@
 import { type Client, createClient } from 'graphql-ws';
+import {
+  EntitlementsUpdatedDocument,
+  IssueEntitlementTokenDocument,
+  type IssueEntitlementTokenMutation,
+  UsageUpdatedDocument,
+  type UsageUpdatedSubscription,
+} from './gql/graphql.ts';
 import { type EntitlementClaims, verifyEntitlementToken } from './token.ts';
 
 export { type EntitlementClaims, verifyEntitlementToken } from './token.ts';
@@ -152,16 +159,16 @@ export class EntitlementsClient {
         'content-type': 'application/json',
       },
       body: JSON.stringify({
-        query:
-          'mutation ($d: String) { issueEntitlementToken(deviceId: $d) { __typename ... on EntitlementTokenSuccess { token { token } } ... on Error { message } } }',
-        variables: { d: deviceId ?? null },
+        query: IssueEntitlementTokenDocument.toString(),
+        variables: { deviceId: deviceId ?? null },
       }),
     });
-    const result = (await response.json()) as {
-      data?: { issueEntitlementToken?: { token?: { token: string }; message?: string } };
-    };
-    const token = result.data?.issueEntitlementToken?.token?.token;
-    if (!token) throw new Error(result.data?.issueEntitlementToken?.message ?? 'no token issued');
+    const result = (await response.json()) as { data?: IssueEntitlementTokenMutation };
+    const issued = result.data?.issueEntitlementToken;
+    if (issued?.__typename !== 'EntitlementTokenSuccess') {
+      throw new Error(issued && 'message' in issued ? issued.message : 'no token issued');
+    }
+    const token = issued.token.token;
     const jwks = (await (await fetch(`${this.#options.url}/.well-known/jwks.json`)).json()) as {
       keys: JsonWebKey[];
     };
@@ -230,18 +237,13 @@ export class EntitlementsClient {
     });
     this.#stops.push(
       this.#live.subscribe(
-        { query: 'subscription { entitlementsUpdated { feature { key } } }' },
+        { query: EntitlementsUpdatedDocument.toString() },
         sink(() => void this.refresh().catch(() => {})),
       ),
       this.#live.subscribe(
-        { query: 'subscription { usageUpdated { meter { key } used limit remaining } }' },
+        { query: UsageUpdatedDocument.toString() },
         sink((data) => {
-          const u = data.usageUpdated as {
-            meter: { key: string };
-            used: string;
-            limit: string | null;
-            remaining: string | null;
-          };
+          const u = (data as UsageUpdatedSubscription).usageUpdated;
           const held = this.#held;
           const known = held?.meters.get(u.meter.key);
           if (held && known) {
