@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EntitlementsClient } from '@graphql-billing/entitlements-client';
 import WebSocket from 'ws';
-import { scratchDatabase, spawnServer, stopProcesses } from './harness.ts';
+import { benchOrganization, scratchDatabase, spawnServer, stopProcesses } from './harness.ts';
 import { drive, type LoadResult } from './load.ts';
 
 export interface EntitlementBenchSizes {
@@ -75,7 +75,12 @@ export async function runEntitlementBench(options: {
     const bareYoga = await spawnServer('bench/bare-yoga.ts', {});
     processes.push(bareYoga.child);
 
-    const { key, ownerKey } = await keysOfStarter(billing.graphqlUrl);
+    // starter grants custom_domains.
+    const { ingestKey: key, ownerKey } = await benchOrganization(
+      billing.graphqlUrl,
+      ADMIN_KEY,
+      'starter',
+    );
     const baseUrl = billing.graphqlUrl.replace(/\/graphql$/, '');
     const load = { concurrency: sizes.connections, requests: sizes.requests };
     const auth = { authorization: `Bearer ${key}` };
@@ -193,28 +198,6 @@ async function changePlan(baseUrl: string, key: string, planKey: string): Promis
   if (result.data?.changePlan?.__typename !== 'ChangePlanSuccess') {
     throw new Error(`changePlan to ${planKey}: ${JSON.stringify(result)}`);
   }
-}
-
-/** An organization on starter (it grants custom_domains), its INGEST and OWNER keys. */
-async function keysOfStarter(graphqlUrl: string): Promise<{ key: string; ownerKey: string }> {
-  const call = async (query: string, key: string) => {
-    const response = await fetch(graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query }),
-    });
-    return (await response.json()) as { data: Record<string, any> };
-  };
-  const created = await call(
-    'mutation { createOrganization(input: { name: "Bench", planKey: "starter" }) { ... on CreateOrganizationSuccess { organization { id } ownerKey { secret } } } }',
-    ADMIN_KEY,
-  );
-  const { organization, ownerKey } = created.data.createOrganization;
-  const ingest = await call(
-    `mutation { createApiKey(organizationId: "${organization.id}", role: INGEST) { ... on CreateApiKeySuccess { apiKey { secret } } } }`,
-    ownerKey.secret,
-  );
-  return { key: ingest.data.createApiKey.apiKey.secret, ownerKey: ownerKey.secret };
 }
 
 export function formatEntitlementReport(report: EntitlementBenchReport): string {

@@ -49,3 +49,29 @@ export async function stopProcesses(processes: readonly ChildProcess[]): Promise
     processes.map((child) => new Promise((resolve) => child.once('exit', resolve))),
   );
 }
+
+/** An organization on `planKey`, made with the ADMIN key: its OWNER and INGEST keys. */
+export async function benchOrganization(
+  graphqlUrl: string,
+  adminKey: string,
+  planKey: string,
+): Promise<{ ownerKey: string; ingestKey: string }> {
+  const call = async (query: string, key: string) => {
+    const response = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query }),
+    });
+    return (await response.json()) as { data: Record<string, any> };
+  };
+  const created = await call(
+    `mutation { createOrganization(input: { name: "Bench", planKey: "${planKey}" }) { ... on CreateOrganizationSuccess { organization { id } ownerKey { secret } } } }`,
+    adminKey,
+  );
+  const { organization, ownerKey } = created.data.createOrganization;
+  const ingest = await call(
+    `mutation { createApiKey(organizationId: "${organization.id}", role: INGEST) { ... on CreateApiKeySuccess { apiKey { secret } } } }`,
+    ownerKey.secret,
+  );
+  return { ownerKey: ownerKey.secret, ingestKey: ingest.data.createApiKey.apiKey.secret };
+}

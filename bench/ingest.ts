@@ -4,7 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { scratchDatabase, spawnServer, stopProcesses } from './harness.ts';
+import { benchOrganization, scratchDatabase, spawnServer, stopProcesses } from './harness.ts';
 import { drive, type LoadResult } from './load.ts';
 
 export interface IngestBenchSizes {
@@ -65,7 +65,7 @@ export async function runIngestBench(options: {
     const bare = await spawnServer('bench/bare-yoga.ts', {});
     processes.push(bare.child);
 
-    const ingestKey = await setUpOrganization(billing.graphqlUrl);
+    const { ingestKey } = await benchOrganization(billing.graphqlUrl, ADMIN_KEY, 'scale');
     const baseUrl = billing.graphqlUrl.replace(/\/graphql$/, '');
     const event = (prefix: string, i: number) => ({
       meter: 'api_requests',
@@ -229,27 +229,6 @@ async function rawInsertBaseline(
   } finally {
     await sql.end();
   }
-}
-
-async function setUpOrganization(graphqlUrl: string): Promise<string> {
-  const call = async (query: string, key: string) => {
-    const response = await fetch(graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query }),
-    });
-    return (await response.json()) as { data: Record<string, any> };
-  };
-  const created = await call(
-    'mutation { createOrganization(input: { name: "Bench", planKey: "scale" }) { ... on CreateOrganizationSuccess { organization { id } ownerKey { secret } } } }',
-    ADMIN_KEY,
-  );
-  const { organization, ownerKey } = created.data.createOrganization;
-  const ingest = await call(
-    `mutation { createApiKey(organizationId: "${organization.id}", role: INGEST) { ... on CreateApiKeySuccess { apiKey { secret } } } }`,
-    ownerKey.secret,
-  );
-  return ingest.data.createApiKey.apiKey.secret;
 }
 
 export function formatReport(report: IngestBenchReport): string {

@@ -1,5 +1,4 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
-import { compareAmounts } from '../../billing/money.ts';
+import { and, asc, eq } from 'drizzle-orm';
 import type { RequestContext } from '../../context.ts';
 import {
   type FeatureRow,
@@ -9,7 +8,7 @@ import {
   type PlanRow,
   plans,
 } from '../../db/schema.ts';
-import { latestPlanVersion } from './plan-store.ts';
+import { latestPlanVersion, publicPlans } from './plan-store.ts';
 
 /** The public catalog for pricing pages: plans as currently sold, and the meters. */
 
@@ -22,27 +21,12 @@ function shownTo(ctx: RequestContext, plan: PlanRow | null): PlanRow | null {
   return plan && (!plan.private || ctx.principal?.role === 'ADMIN') ? plan : null;
 }
 
-/**
- * The newest version of every public plan key, on sale only unless asked, in one currency when
- * asked: by currency, then cheapest first (amounts of two currencies do not compare).
- */
-export async function listPlans(
+/** The plans a pricing page lists (see publicPlans). */
+export function listPlans(
   ctx: RequestContext,
   options: { includeArchived: boolean; currency?: string | null },
 ): Promise<PlanRow[]> {
-  const latest = await ctx.db
-    .selectDistinctOn([plans.key])
-    .from(plans)
-    .orderBy(plans.key, desc(plans.version));
-  return latest
-    .filter((plan) => !plan.private && (plan.active || options.includeArchived))
-    .filter((plan) => !options.currency || plan.currency === options.currency)
-    .sort(
-      (a, b) =>
-        a.currency.localeCompare(b.currency) ||
-        compareAmounts(a.basePriceAmount, b.basePriceAmount) ||
-        a.key.localeCompare(b.key),
-    );
+  return publicPlans(ctx.db, options);
 }
 
 /**

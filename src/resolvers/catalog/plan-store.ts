@@ -1,4 +1,5 @@
 import { and, desc, eq } from 'drizzle-orm';
+import { compareAmounts } from '../../billing/money.ts';
 import type { Executor } from '../../db/client.ts';
 import { type BillingInterval, type PlanRow, planPrices, plans } from '../../db/schema.ts';
 import { ValidationError } from '../../errors.ts';
@@ -20,15 +21,34 @@ export async function latestPlanVersion(db: Executor, key: string): Promise<Plan
  * None: the subscription ends instead (an organization never changes currency).
  */
 export async function freePlan(db: Executor, currency: string): Promise<PlanRow | null> {
+  const free = (await publicPlans(db, { includeArchived: false, currency })).filter(
+    (plan) => plan.basePriceAmount === 0n,
+  );
+  return free.find((plan) => plan.key === 'free') ?? free[0] ?? null;
+}
+
+/**
+ * The newest version of every public plan key, on sale only unless asked, in one currency when
+ * asked: by currency, then cheapest first (amounts of two currencies do not compare). What
+ * pricing pages list and where upgrades and the free fallback are looked for.
+ */
+export async function publicPlans(
+  db: Executor,
+  options: { includeArchived: boolean; currency?: string | null },
+): Promise<PlanRow[]> {
   const latest = await db
     .selectDistinctOn([plans.key])
     .from(plans)
     .orderBy(plans.key, desc(plans.version));
-  const free = latest.filter(
-    (plan) =>
-      plan.active && !plan.private && plan.basePriceAmount === 0n && plan.currency === currency,
-  );
-  return free.find((plan) => plan.key === 'free') ?? free[0] ?? null;
+  return latest
+    .filter((plan) => !plan.private && (plan.active || options.includeArchived))
+    .filter((plan) => !options.currency || plan.currency === options.currency)
+    .sort(
+      (a, b) =>
+        a.currency.localeCompare(b.currency) ||
+        compareAmounts(a.basePriceAmount, b.basePriceAmount) ||
+        a.key.localeCompare(b.key),
+    );
 }
 
 /** What a version costs per `interval`, or null when it is not sold at that interval. */

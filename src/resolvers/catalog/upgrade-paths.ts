@@ -1,28 +1,16 @@
-import { desc, inArray } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { Decimal } from '../../billing/decimal.ts';
-import { compareAmounts } from '../../billing/money.ts';
 import { effectiveQuota, refusedByHardLimit } from '../../billing/quota.ts';
 import type { Executor } from '../../db/client.ts';
-import { type PlanRow, planEntitlements, planQuotas, plans } from '../../db/schema.ts';
+import { type PlanRow, planEntitlements, planQuotas } from '../../db/schema.ts';
+import { publicPlans } from './plan-store.ts';
 
 /**
- * Where an organization can go for what it lacks: the plans on sale (latest versions, public),
- * cheapest first, in its currency when it has one (a subscriber never changes currency).
+ * Where an organization can go for what it lacks: the plans on sale, cheapest first, in its
+ * currency when it has one (a subscriber never changes currency).
  */
-async function plansOnSale(db: Executor, currency: string | null): Promise<PlanRow[]> {
-  const latest = await db
-    .selectDistinctOn([plans.key])
-    .from(plans)
-    .orderBy(plans.key, desc(plans.version));
-  return latest
-    .filter((plan) => plan.active && !plan.private)
-    .filter((plan) => currency === null || plan.currency === currency)
-    .sort(
-      (a, b) =>
-        a.currency.localeCompare(b.currency) ||
-        compareAmounts(a.basePriceAmount, b.basePriceAmount) ||
-        a.key.localeCompare(b.key),
-    );
+function plansOnSale(db: Executor, currency: string | null): Promise<PlanRow[]> {
+  return publicPlans(db, { includeArchived: false, currency });
 }
 
 /**
